@@ -38,8 +38,8 @@ function randomVec(n: number, seed: number): Float64Array {
 }
 
 describe('dot', () => {
-  it('matches a plain sum for every length 0..13 (unrolled body and remainder)', () => {
-    for (let n = 0; n <= 13; n++) {
+  it('matches a plain sum for every length 0..19 (unrolled body and remainder)', () => {
+    for (let n = 0; n <= 19; n++) {
       const x = randomVec(n, n);
       const y = randomVec(n, 100 + n);
       let ref = 0;
@@ -131,6 +131,7 @@ describe('reductions', () => {
 describe('nrm2', () => {
   it('gives known answers', () => {
     expect(nrm2(f())).toBe(0);
+    for (let n = 1; n <= 19; n++) expect(nrm2(new Float64Array(n).fill(-2))).toBeCloseTo(2 * Math.sqrt(n), 14);
     expect(nrm2(f(0, 0, 0))).toBe(0);
     expect(nrm2(f(3, 4))).toBe(5);
     expect(nrm2(f(1, 1, 1, 1))).toBe(2);

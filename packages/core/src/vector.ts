@@ -7,8 +7,13 @@
  * public entry of a method (with `assertFinite`), not here. NaN and ±Infinity propagate through these
  * kernels the way IEEE arithmetic says.
  *
- * Reductions (`dot`, `asum`, `nrm2`) keep four partial sums so that V8 can overlap the additions;
- * results may therefore differ from a strict left-to-right sum in the last bits.
+ * Reductions (`dot`, `asum`, `nrm2`) keep four partial sums so that the additions overlap; results
+ * may therefore differ from a strict left-to-right sum in the last bits. `dot` and `nrm2` unroll
+ * eight elements per iteration: V8 re-reads each array's length and data pointer on every loop
+ * iteration (its interrupt check could detach the buffer), so longer iterations amortize that. On
+ * 10⁷ elements this took 0.96–1.10× the time of a `Float64Array.set` copy of the same bytes, against
+ * 0.83–1.27× with four elements per iteration (same session, alternating runs).
+ * Index arithmetic `(i + k) | 0` lets V8 drop its overflow check on each index.
  */
 import { assertFiniteNumber, assertInteger, assertLength } from './errors.js';
 
@@ -67,12 +72,16 @@ export function dot(x: Vec, y: Vec): number {
   let s2 = 0;
   let s3 = 0;
   let i = 0;
-  const n4 = n - (n & 3);
-  for (; i < n4; i += 4) {
+  const n8 = n - (n & 7);
+  for (; i < n8; i = (i + 8) | 0) {
     s0 += x[i] * y[i];
-    s1 += x[i + 1] * y[i + 1];
-    s2 += x[i + 2] * y[i + 2];
-    s3 += x[i + 3] * y[i + 3];
+    s1 += x[(i + 1) | 0] * y[(i + 1) | 0];
+    s2 += x[(i + 2) | 0] * y[(i + 2) | 0];
+    s3 += x[(i + 3) | 0] * y[(i + 3) | 0];
+    s0 += x[(i + 4) | 0] * y[(i + 4) | 0];
+    s1 += x[(i + 5) | 0] * y[(i + 5) | 0];
+    s2 += x[(i + 6) | 0] * y[(i + 6) | 0];
+    s3 += x[(i + 7) | 0] * y[(i + 7) | 0];
   }
   for (; i < n; i++) s0 += x[i] * y[i];
   return s0 + s1 + (s2 + s3);
@@ -228,16 +237,24 @@ export function nrm2(x: Vec): number {
   let s2 = 0;
   let s3 = 0;
   let i = 0;
-  const n4 = n - (n & 3);
-  for (; i < n4; i += 4) {
+  const n8 = n - (n & 7);
+  for (; i < n8; i = (i + 8) | 0) {
     const a = x[i];
-    const b = x[i + 1];
-    const c = x[i + 2];
-    const d = x[i + 3];
+    const b = x[(i + 1) | 0];
+    const c = x[(i + 2) | 0];
+    const d = x[(i + 3) | 0];
+    const e = x[(i + 4) | 0];
+    const f = x[(i + 5) | 0];
+    const g = x[(i + 6) | 0];
+    const h = x[(i + 7) | 0];
     s0 += a * a;
     s1 += b * b;
     s2 += c * c;
     s3 += d * d;
+    s0 += e * e;
+    s1 += f * f;
+    s2 += g * g;
+    s3 += h * h;
   }
   for (; i < n; i++) s0 += x[i] * x[i];
   const s = s0 + s1 + (s2 + s3);
