@@ -165,6 +165,23 @@ describe('compositions', () => {
     expect(s.apply(new Float64Array([1, 2, 3]))).toEqual(new Float64Array([2, 4, 6]));
   });
 
+  it('accepts operand operators that return a new vector instead of filling out', () => {
+    const M = new DenseMatrix(2, 2, [1, 2, 3, 4]);
+    const careless: LinearOperator = {
+      rows: 2,
+      cols: 2,
+      apply: (x) => mv(M, x),
+      applyT: (x) => mv(M.transpose(), x),
+    };
+    const x = new Float64Array([1, -1]);
+    expect(sumOperator(careless, careless).apply(x)).toEqual(new Float64Array([-2, -2]));
+    expect(productOperator(careless, careless).apply(x)).toEqual(mv(M, mv(M, x)));
+    expect(scaledOperator(3, careless).applyT!(x)).toEqual(new Float64Array([-6, -6]));
+    expect(transposeOperator(careless).apply(x)).toEqual(new Float64Array([-2, -2]));
+    const wrong: LinearOperator = { rows: 2, cols: 2, apply: () => new Float64Array(3) };
+    expectCode(() => scaledOperator(2, wrong).apply(x), 'SHAPE_MISMATCH');
+  });
+
   it('shape mismatches name the operand', () => {
     const a = denseOperator(A);
     const c = denseOperator(C);

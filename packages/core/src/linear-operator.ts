@@ -64,6 +64,23 @@ function prepare(x: Float64Array, out: Float64Array | undefined, inLength: numbe
   return out;
 }
 
+/**
+ * Runs `op.apply(x, y)` (or applyT) for a composed operator and makes sure the result is in `y`: an
+ * operator written outside optkit may return a new vector instead of filling the one it was given.
+ */
+function applyInto(op: LinearOperator, transposed: boolean, x: Float64Array, y: Float64Array, fn: string): void {
+  const r = transposed ? op.applyT!(x, y) : op.apply(x, y);
+  if (r === y) return;
+  if (!(r instanceof Float64Array) || r.length !== y.length) {
+    throw new OptkitError(
+      'SHAPE_MISMATCH',
+      `${fn}: an operand's ${transposed ? 'applyT' : 'apply'} returned ${r instanceof Float64Array ? `length ${r.length}` : 'no Float64Array'}; expected length ${y.length}`,
+      'op',
+    );
+  }
+  y.set(r);
+}
+
 function checkOperator(op: unknown, name: string, fn: string): asserts op is LinearOperator {
   if (!isLinearOperator(op)) {
     throw new OptkitError('INVALID_ARGUMENT', `${fn}: ${name} must be a LinearOperator ({rows, cols, apply(x, out?)})`, name);
@@ -133,13 +150,21 @@ export function functionOperator(rows: number, cols: number, apply: ApplyFunctio
 export function transposeOperator(op: LinearOperator): LinearOperator {
   const fn = 'transposeOperator';
   checkOperator(op, 'op', fn);
-  const applyT = op.applyT;
-  if (!applyT) throw new OptkitError('UNSUPPORTED', `${fn}: op has no applyT, so its transpose is unknown`, 'op');
+  if (!op.applyT) throw new OptkitError('UNSUPPORTED', `${fn}: op has no applyT, so its transpose is unknown`, 'op');
+  const { rows, cols } = op;
   return {
-    rows: op.cols,
-    cols: op.rows,
-    apply: (x, out) => applyT.call(op, x, prepare(x, out, op.rows, op.cols, `${fn}.apply`)),
-    applyT: (x, out) => op.apply(x, prepare(x, out, op.cols, op.rows, `${fn}.applyT`)),
+    rows: cols,
+    cols: rows,
+    apply: (x, out) => {
+      const y = prepare(x, out, rows, cols, `${fn}.apply`);
+      applyInto(op, true, x, y, fn);
+      return y;
+    },
+    applyT: (x, out) => {
+      const y = prepare(x, out, cols, rows, `${fn}.applyT`);
+      applyInto(op, false, x, y, fn);
+      return y;
+    },
   };
 }
 
@@ -159,8 +184,8 @@ export function sumOperator(a: LinearOperator, b: LinearOperator): LinearOperato
     cols,
     apply: (x, out) => {
       const y = prepare(x, out, cols, rows, `${fn}.apply`);
-      a.apply(x, y);
-      b.apply(x, scratch);
+      applyInto(a, false, x, y, fn);
+      applyInto(b, false, x, scratch, fn);
       for (let i = 0; i < rows; i++) y[i] += scratch[i];
       return y;
     },
@@ -169,8 +194,8 @@ export function sumOperator(a: LinearOperator, b: LinearOperator): LinearOperato
     op.applyT = (x, out) => {
       const y = prepare(x, out, rows, cols, `${fn}.applyT`);
       const s = (scratchT ??= new Float64Array(cols));
-      a.applyT!(x, y);
-      b.applyT!(x, s);
+      applyInto(a, true, x, y, fn);
+      applyInto(b, true, x, s, fn);
       for (let j = 0; j < cols; j++) y[j] += s[j];
       return y;
     };
@@ -198,16 +223,16 @@ export function productOperator(a: LinearOperator, b: LinearOperator): LinearOpe
     cols,
     apply: (x, out) => {
       const y = prepare(x, out, cols, rows, `${fn}.apply`);
-      b.apply(x, scratch);
-      a.apply(scratch, y);
+      applyInto(b, false, x, scratch, fn);
+      applyInto(a, false, scratch, y, fn);
       return y;
     },
   };
   if (a.applyT && b.applyT) {
     op.applyT = (x, out) => {
       const y = prepare(x, out, rows, cols, `${fn}.applyT`);
-      a.applyT!(x, scratch);
-      b.applyT!(scratch, y);
+      applyInto(a, true, x, scratch, fn);
+      applyInto(b, true, scratch, y, fn);
       return y;
     };
   }
@@ -224,15 +249,16 @@ export function scaledOperator(alpha: number, op: LinearOperator): LinearOperato
     rows,
     cols,
     apply: (x, out) => {
-      const y = op.apply(x, prepare(x, out, cols, rows, `${fn}.apply`));
+      const y = prepare(x, out, cols, rows, `${fn}.apply`);
+      applyInto(op, false, x, y, fn);
       for (let i = 0; i < rows; i++) y[i] *= alpha;
       return y;
     },
   };
-  const applyT = op.applyT;
-  if (applyT) {
+  if (op.applyT) {
     scaled.applyT = (x, out) => {
-      const y = applyT.call(op, x, prepare(x, out, rows, cols, `${fn}.applyT`));
+      const y = prepare(x, out, rows, cols, `${fn}.applyT`);
+      applyInto(op, true, x, y, fn);
       for (let j = 0; j < cols; j++) y[j] *= alpha;
       return y;
     };

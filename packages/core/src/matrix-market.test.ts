@@ -69,6 +69,12 @@ describe('readMatrixMarket: coordinate', () => {
     ]);
   });
 
+  it('reads every decimal form of a real value', () => {
+    const forms = ['-.5', '+1e+2', '0e0', '1.5d-3', '2.D1', '007', '0.25', '1E-310'];
+    const text = lines('%%MatrixMarket matrix array real general', `${forms.length} 1`, ...forms);
+    expect(Array.from(denseOf(readMatrixMarket(text)).data)).toEqual([-0.5, 100, 0, 0.0015, 20, 7, 0.25, 1e-310]);
+  });
+
   it('mirrors symmetric and skew-symmetric entries; pattern values are 1; integer field', () => {
     expect(dense(lines('%%MatrixMarket matrix coordinate real symmetric', '3 3 3', '1 1 4', '3 1 -1', '2 2 5'))).toEqual([
       [4, 0, -1],
@@ -95,6 +101,8 @@ describe('readMatrixMarket: coordinate', () => {
       [0, 0],
       [3.25, 0],
     ]);
+    expect(dense('\uFEFF%%MatrixMarket matrix coordinate real general\n1 1 1\n1 1 2\n')).toEqual([[2]]);
+    expect(dense(Buffer.from('\uFEFF%%MatrixMarket matrix coordinate real general\n1 1 1\n1 1 2\n'))).toEqual([[2]]);
     const empty = readMatrixMarket(lines('%%MatrixMarket matrix coordinate real general', '0 0 0'));
     expect(empty.matrix.rows).toBe(0);
     expect(csrOf(readMatrixMarket(lines('%%MatrixMarket matrix coordinate real general', '5 3 0'))).nnz).toBe(0);

@@ -72,6 +72,9 @@ function parseError(line: number, message: string): OptkitError {
 class LineReader {
   /** 1-based number of the line last returned. */
   lineNo = 0;
+  /** Start and end (exclusive) in {@link chunk} of the line last advanced to. */
+  start = 0;
+  end = 0;
   private text = '';
   private pos = 0;
   private bytePos = 0;
@@ -108,58 +111,99 @@ class LineReader {
     return true;
   }
 
-  next(): string | undefined {
+  /**
+   * Advances to the next line; its text is `text.slice(start, end)` (line break and a trailing \r
+   * excluded), read in place without copying. Returns false at the end of the input.
+   */
+  advance(): boolean {
     while (this.pos >= this.text.length) {
-      if (!this.refill()) return undefined;
+      if (!this.refill()) return false;
     }
     let end = this.text.indexOf('\n', this.pos);
     if (end < 0) end = this.text.length;
-    let line = this.text.slice(this.pos, end);
+    this.start = this.pos;
+    this.end = end > this.pos && this.text.charCodeAt(end - 1) === 13 ? end - 1 : end;
     this.pos = end + 1;
     this.lineNo++;
-    if (line.endsWith('\r')) line = line.slice(0, -1);
-    return line;
+    return true;
+  }
+
+  /** The chunk of text holding the current line. */
+  get chunk(): string {
+    return this.text;
+  }
+
+  /** The next line as a string, or undefined at the end of the input. */
+  next(): string | undefined {
+    return this.advance() ? this.text.slice(this.start, this.end) : undefined;
   }
 }
 
 /**
- * Splits `line` at spaces and tabs into `out` (first `out.length` tokens kept) and returns the
- * number of tokens; 0 for a blank line, -1 for a comment line (first non-blank character `%`).
+ * Finds the tokens (separated by spaces and tabs) of the reader's current line, storing the start and
+ * end of the first `bounds.length / 2` in `bounds`, and returns their number: 0 for a blank line, -1
+ * for a comment line (first non-blank character `%`).
  */
-function tokenize(line: string, out: string[]): number {
+function tokenize(reader: LineReader, bounds: Int32Array): number {
+  const text = reader.chunk;
+  const end = reader.end;
+  const keep = bounds.length >> 1;
   let count = 0;
-  const n = line.length;
-  let i = 0;
-  while (i < n) {
-    let c = line.charCodeAt(i);
+  let i = reader.start;
+  while (i < end) {
+    let c = text.charCodeAt(i);
     if (c === 32 || c === 9) {
       i++;
       continue;
     }
     if (count === 0 && c === 37 /* % */) return -1;
     const start = i;
-    while (i < n && (c = line.charCodeAt(i)) !== 32 && c !== 9) i++;
-    if (count < out.length) out[count] = line.slice(start, i);
+    while (i < end && (c = text.charCodeAt(i)) !== 32 && c !== 9) i++;
+    if (count < keep) {
+      bounds[2 * count] = start;
+      bounds[2 * count + 1] = i;
+    }
     count++;
   }
   return count;
 }
 
 /** The next line that is neither blank nor a comment (comments collected when `comments` is given). */
-function nextDataLine(reader: LineReader, tokens: string[], comments?: string[]): number {
-  for (;;) {
-    const line = reader.next();
-    if (line === undefined) return 0;
-    const count = tokenize(line, tokens);
+function nextDataLine(reader: LineReader, bounds: Int32Array, comments?: string[]): number {
+  while (reader.advance()) {
+    const count = tokenize(reader, bounds);
     if (count > 0) return count;
-    if (count < 0 && comments) comments.push(line.replace(/^\s*%/, ''));
+    if (count < 0 && comments) comments.push(reader.chunk.slice(reader.start, reader.end).replace(/^\s*%/, ''));
   }
+  return 0;
 }
 
-function parseIndex(token: string, max: number, what: string, line: number): number {
-  if (!INTEGER.test(token)) throw parseError(line, `${what} index ${JSON.stringify(token)} is not an integer`);
-  const v = Number(token);
-  if (v < 1 || v > max) throw parseError(line, `${what} index ${token} is outside [1, ${max}]`);
+/** Token `t` of the current line as a string (for values and error messages). */
+function token(reader: LineReader, bounds: Int32Array, t: number): string {
+  return reader.chunk.slice(bounds[2 * t], bounds[2 * t + 1]);
+}
+
+/**
+ * Token `t` as a 1-based index in [1, max], returned 0-based. Digits are read in place (no string
+ * is made), which is most of the parsing time of a coordinate file.
+ */
+function parseIndex(reader: LineReader, bounds: Int32Array, t: number, max: number, what: string): number {
+  const text = reader.chunk;
+  const a = bounds[2 * t];
+  const b = bounds[2 * t + 1];
+  let v = 0;
+  let ok = b - a <= 15; // keeps v exact; longer tokens are reported below
+  for (let k = a; ok && k < b; k++) {
+    const d = text.charCodeAt(k) - 48;
+    if (d < 0 || d > 9) ok = false;
+    else v = v * 10 + d;
+  }
+  if (!ok) {
+    const tok = token(reader, bounds, t);
+    if (!INTEGER.test(tok)) throw parseError(reader.lineNo, `${what} index ${JSON.stringify(tok)} is not an integer`);
+    v = Number(tok); // a sign or many digits: still an integer, checked against the range next
+  }
+  if (!(v >= 1 && v <= max)) throw parseError(reader.lineNo, `${what} index ${token(reader, bounds, t)} is outside [1, ${max}]`);
   return v - 1;
 }
 
@@ -175,10 +219,14 @@ function parseValue(token: string, field: MatrixMarketField, line: number): numb
     if (!INTEGER.test(token)) throw parseError(line, `value ${JSON.stringify(token)} is not an integer (field integer)`);
     return Number(token);
   }
+  const v = Number(token);
+  // Number() also takes 0x/0o/0b literals (never signed) and "Infinity"; everything else it maps to
+  // a finite value is a decimal literal, so the regular expression is needed only off that path.
+  if (v - v === 0 && !(token.charCodeAt(0) === 48 && token.length > 1 && (token.charCodeAt(1) | 32) >= 97)) return v;
   if (!REAL.test(token)) throw parseError(line, `value ${JSON.stringify(token)} is not a finite real number`);
-  const v = Number(token.replace(/[dD]/, 'e'));
-  if (!Number.isFinite(v)) throw parseError(line, `value ${token} overflows to ${v}`);
-  return v;
+  const w = Number(token.replace(/[dD]/, 'e')); // Fortran's 1.5D+02
+  if (!Number.isFinite(w)) throw parseError(line, `value ${token} overflows to ${w}`);
+  return w;
 }
 
 interface Header {
@@ -189,7 +237,7 @@ interface Header {
 
 function parseBanner(line: string | undefined): Header {
   if (line === undefined) throw parseError(1, 'empty input; expected a %%MatrixMarket header');
-  const t = line.trim().split(/[ \t]+/);
+  const t = line.replace(/^\uFEFF/, '').trim().split(/[ \t]+/); // a byte-order mark may precede it
   if (t[0].toLowerCase() !== '%%matrixmarket') {
     throw parseError(1, `expected the header "%%MatrixMarket matrix <format> <field> <symmetry>", got ${JSON.stringify(line.slice(0, 80))}`);
   }
@@ -231,16 +279,16 @@ export function readMatrixMarket(input: string | Uint8Array, options: ReadMatrix
   const header = parseBanner(reader.next());
   const { format, field, symmetry } = header;
   const comments: string[] = [];
-  const tokens = ['', '', '', ''];
-  const sizeCount = nextDataLine(reader, tokens, comments);
+  const bounds = new Int32Array(8);
+  const sizeCount = nextDataLine(reader, bounds, comments);
   const sizeLine = reader.lineNo;
   const expectedSize = format === 'coordinate' ? 3 : 2;
   if (sizeCount === 0) throw parseError(sizeLine, 'missing the size line after the header');
   if (sizeCount !== expectedSize) {
     throw parseError(sizeLine, `expected ${expectedSize} fields (${format === 'coordinate' ? 'rows cols entries' : 'rows cols'}), got ${sizeCount}`);
   }
-  const rows = parseSize(tokens[0], 'rows', sizeLine);
-  const cols = parseSize(tokens[1], 'cols', sizeLine);
+  const rows = parseSize(token(reader, bounds, 0), 'rows', sizeLine);
+  const cols = parseSize(token(reader, bounds, 1), 'cols', sizeLine);
   if (rows > INT32_MAX - 1 || cols > INT32_MAX) {
     throw new OptkitError('LIMIT_EXCEEDED', `${FN}: line ${sizeLine}: ${rows}×${cols} exceeds the int32 index range`, 'input');
   }
@@ -249,7 +297,7 @@ export function readMatrixMarket(input: string | Uint8Array, options: ReadMatrix
   }
   const info = { field, symmetry, comments };
   if (format === 'coordinate') {
-    const entries = parseSize(tokens[2], 'entries', sizeLine);
+    const entries = parseSize(token(reader, bounds, 2), 'entries', sizeLine);
     return { kind: 'coordinate', matrix: readCoordinate(reader, rows, cols, entries, field, symmetry, maxEntries, sizeLine), ...info };
   }
   return { kind: 'array', matrix: readArray(reader, rows, cols, field, symmetry, maxEntries, sizeLine), ...info };
@@ -285,16 +333,16 @@ function readCoordinate(
   const c = new Int32Array(capacity);
   const v = new Float64Array(capacity);
   const sign = symmetry === 'skew-symmetric' ? -1 : 1;
-  const tokens = ['', '', '', ''];
+  const bounds = new Int32Array(6);
   let n = 0;
   for (let e = 0; e < entries; e++) {
-    const count = nextDataLine(reader, tokens);
+    const count = nextDataLine(reader, bounds);
     const line = reader.lineNo;
     if (count === 0) throw parseError(line, `expected ${entries} entries, found ${e}`);
     if (count !== fieldCount) throw parseError(line, `expected ${fieldCount} fields, got ${count}`);
-    const i = parseIndex(tokens[0], rows, 'row', line);
-    const j = parseIndex(tokens[1], cols, 'column', line);
-    const value = field === 'pattern' ? 1 : parseValue(tokens[2], field, line);
+    const i = parseIndex(reader, bounds, 0, rows, 'row');
+    const j = parseIndex(reader, bounds, 1, cols, 'column');
+    const value = field === 'pattern' ? 1 : parseValue(token(reader, bounds, 2), field, line);
     if (symmetry === 'skew-symmetric' && i === j) {
       throw parseError(line, `a skew-symmetric matrix stores no diagonal entry; got (${i + 1}, ${j + 1})`);
     }
@@ -307,7 +355,7 @@ function readCoordinate(
       v[n++] = sign * value;
     }
   }
-  if (nextDataLine(reader, tokens) !== 0) throw parseError(reader.lineNo, `more entries than the ${entries} the header announces`);
+  if (nextDataLine(reader, bounds) !== 0) throw parseError(reader.lineNo, `more entries than the ${entries} the header announces`);
   return CsrMatrix.fromCoo(rows, cols, r.subarray(0, n), c.subarray(0, n), v.subarray(0, n));
 }
 
@@ -328,23 +376,23 @@ function readArray(
   const stored = symmetry === 'general' ? total : symmetry === 'symmetric' ? (rows * (rows + 1)) / 2 : (rows * (rows - 1)) / 2;
   checkClaim(reader, stored, 1, maxEntries, 'values', sizeLine);
   const data = new Float64Array(total);
-  const tokens = ['', ''];
+  const bounds = new Int32Array(2);
   let read = 0;
   for (let j = 0; j < cols; j++) {
     const iStart = symmetry === 'general' ? 0 : symmetry === 'symmetric' ? j : j + 1;
     for (let i = iStart; i < rows; i++) {
-      const count = nextDataLine(reader, tokens);
+      const count = nextDataLine(reader, bounds);
       const line = reader.lineNo;
       if (count === 0) throw parseError(line, `expected ${stored} values, found ${read}`);
       if (count !== 1) throw parseError(line, `expected 1 field, got ${count}`);
-      const value = parseValue(tokens[0], field, line);
+      const value = parseValue(token(reader, bounds, 0), field, line);
       data[i * cols + j] = value;
       if (symmetry === 'symmetric') data[j * cols + i] = value;
       else if (symmetry === 'skew-symmetric') data[j * cols + i] = -value;
       read++;
     }
   }
-  if (nextDataLine(reader, tokens) !== 0) throw parseError(reader.lineNo, `more values than the ${stored} the header announces`);
+  if (nextDataLine(reader, bounds) !== 0) throw parseError(reader.lineNo, `more values than the ${stored} the header announces`);
   return DenseMatrix.wrap(rows, cols, data);
 }
 

@@ -8,10 +8,10 @@
  *   plain CSR loop with the arrays passed as arguments, for context (PERF-BASELINE.md section 3
  *   measured it at 0.27–0.31× scipy). scipy's nnz and result are checked against optkit's.
  *
- * Timing: median of many calls after warm-up; optkit's calls are split into rounds before and after
- * the reference run so that a change in machine load affects both sides alike. `ratio` is optkit
- * speed / reference speed. Where Python or scipy is missing, `ctx.log` says why and optkit is still
- * measured.
+ * Timing: median of many calls after warm-up, on each side; optkit's calls are split into three
+ * rounds with a reference run between each two (scipy's calls are pooled from both runs), so that a
+ * change in machine load affects both sides alike. `ratio` is optkit speed / reference speed. Where
+ * Python or scipy is missing, `ctx.log` says why and optkit is still measured.
  */
 import { throwIfAborted } from '../errors.js';
 import { poisson2d, poisson2dStencil } from '../problems.js';
@@ -94,50 +94,67 @@ function runSpmv(ctx: BenchContext, options: SparseBenchmarkOptions): BenchResul
   if (dStencil !== 0 || dPlain !== 0) ctx.log(`${id}: optkit variants disagree (stencil ${dStencil}, plain ${dPlain})`);
 
   const times: Record<'csr' | 'stencil' | 'plain', number[]> = { csr: [], stencil: [], plain: [] };
+  // Process CPU time per wall time while timing: below 1.0, other load took the core (PERF-BASELINE).
+  let cpuMicros = 0;
+  let wallMs = 0;
   const timeRound = () => {
+    const cpu0 = process.cpuUsage();
+    const wall0 = performance.now();
     for (const v of variants) {
       throwIfAborted(ctx.signal, id);
       sample(v.run, times[v.key], 10, minSeconds / 2);
     }
+    const cpu = process.cpuUsage(cpu0);
+    cpuMicros += cpu.user + cpu.system;
+    wallMs += performance.now() - wall0;
   };
-  ctx.progress(0.1, 'timing optkit');
-  timeRound();
-
-  let refMs: number | undefined;
+  // optkit rounds alternate with reference runs (O R O R O), so that a change in machine load
+  // (this box's L3 and memory bandwidth are shared) falls on both sides alike.
+  const referenceRuns = useReference ? 2 : 0;
+  const refTimes: number[] = [];
   let refOk = true;
-  if (useReference) {
-    ctx.progress(0.4, 'scipy reference');
+  let referenceSkipped = false;
+  const referenceRun = (run: number) => {
     const ref = runReference(
       'spmv.py',
-      ['--rows', String(N), '--cols', String(N), '--min-seconds', String(minSeconds)],
+      ['--rows', String(N), '--cols', String(N), '--min-seconds', String(minSeconds / 2)],
       { indptr, indices, values, x },
       { env: { OPENBLAS_NUM_THREADS: '1' } },
     );
     if (!ref.ok) {
       ctx.log(`${id}: scipy reference skipped: ${ref.skipped}`);
       notes.push(`scipy reference skipped: ${ref.skipped}`);
-    } else {
-      refMs = Number(ref.output.ms);
-      const refNnz = Number(ref.output.nnz);
-      const yRef = ref.readOutput('y');
-      const dRef = maxAbsDiff(yRef, yCsr);
-      refOk = refNnz === nnz && yRef.length === N && dRef <= 1e-12;
-      notes.push(
-        `scipy ${String(ref.output.scipy)} (numpy ${String(ref.output.numpy)}): nnz ${refNnz} (optkit ${nnz}), ` +
-          `canonical ${String(ref.output.canonical)}, max |y_scipy − y_optkit| = ${dRef}`,
-      );
-      if (!refOk) ctx.log(`${id}: scipy and optkit disagree (nnz ${refNnz} vs ${nnz}, max diff ${dRef})`);
+      referenceSkipped = true;
+      return;
     }
+    for (const t of ref.output.timesMs as number[]) refTimes.push(t);
+    const refNnz = Number(ref.output.nnz);
+    const yRef = ref.readOutput('y');
+    const dRef = maxAbsDiff(yRef, yCsr);
+    const agree = refNnz === nnz && yRef.length === N && dRef <= 1e-12;
+    refOk &&= agree;
+    notes.push(
+      `scipy run ${run + 1}: scipy ${String(ref.output.scipy)} (numpy ${String(ref.output.numpy)}), nnz ${refNnz} (optkit ${nnz}), ` +
+        `canonical ${String(ref.output.canonical)}, max |y_scipy − y_optkit| = ${dRef}, median ${Number(ref.output.ms).toFixed(3)} ms, ` +
+        `CPU/wall while timing ${Number(ref.output.cpuPerWall).toFixed(2)}`,
+    );
+    if (!agree) ctx.log(`${id}: scipy and optkit disagree (nnz ${refNnz} vs ${nnz}, max diff ${dRef})`);
+  };
+  const steps = 2 * referenceRuns + 1;
+  for (let step = 0; step < steps; step++) {
+    ctx.progress(0.05 + (0.95 * step) / steps, step % 2 === 0 ? 'timing optkit' : 'scipy reference');
+    if (step % 2 === 0) timeRound();
+    else if (!referenceSkipped) referenceRun(step >> 1);
   }
-  ctx.progress(0.7, 'timing optkit again');
-  timeRound();
   ctx.progress(1);
+  const refMs = refTimes.length > 0 ? median(refTimes) : undefined;
 
   const ms = {
     csr: median(times.csr) * 1e3,
     stencil: median(times.stencil) * 1e3,
     plain: median(times.plain) * 1e3,
   };
+  notes.push(`optkit CPU/wall while timing ${(cpuMicros / 1000 / wallMs).toFixed(2)} (below 1: other load inflated the medians)`);
   const nsPerNnz = (t: number) => ((t * 1e6) / nnz).toFixed(2);
   notes.push(
     `ns per nonzero: CsrMatrix ${nsPerNnz(ms.csr)}, stencil ${nsPerNnz(ms.stencil)}, plain loop ${nsPerNnz(ms.plain)}` +
