@@ -1,0 +1,209 @@
+/**
+ * AdamW: Adam with decoupled weight decay. I. Loshchilov, F. Hutter, "Decoupled Weight Decay
+ * Regularization", arXiv 1711.05101 (ICLR 2019); Adam: D. P. Kingma, J. Ba, arXiv 1412.6980.
+ * The baseline of the Lion card (tfjs has no AdamW).
+ *
+ * Per step, with m, v initialised to 0 and t counting from 1:
+ *
+ *     m ← β₁m + (1 − β₁)g,   v ← β₂v + (1 − β₂)g²,   m̂ = m/(1 − β₁ᵗ),   v̂ = v/(1 − β₂ᵗ)
+ *     θ ← θ − lr_t·( m̂/(√v̂ + ε) + λθ )          (decay on the old θ, multiplied by lr: PyTorch/optax)
+ *
+ * {@link adamw} is one fused loop equal bit for bit to
+ * `chain(scaleByAdam({b1, b2, eps}), addDecayedWeights(λ, mask), scaleByLearningRate(lr))` (core's
+ * building blocks; the bias corrections use running products of the betas, as scaleByAdam does);
+ * {@link adamwChain} is that composition itself; {@link adamwStep} is the in-place kernel.
+ */
+import {
+  OptkitError,
+  addDecayedWeights,
+  chain,
+  checkOption,
+  checkParams,
+  checkParamsMatch,
+  checkScalarOrSchedule,
+  resolve,
+  scaleByAdam,
+  scaleByLearningRate,
+  zerosLike,
+  type AddDecayedWeightsState,
+  type CountState,
+  type GradientTransformation,
+  type ParamArray,
+  type ScalarOrSchedule,
+  type ScaleByAdamState,
+  type WeightDecayMask,
+} from '@optkit/core';
+import { checkStepArrays } from './lion.js';
+
+const BETA = { min: 0, max: 1, maxExclusive: true };
+const INIT_NAMES = { reference: 'the params given to init', other: 'updates' };
+
+export interface AdamWOptions {
+  /** Learning rate ≥ 0 or a schedule of the step count (default 1e-3, PyTorch's). */
+  lr?: ScalarOrSchedule;
+  /** β₁, first-moment decay in [0, 1) (default 0.9). */
+  b1?: ScalarOrSchedule;
+  /** β₂, second-moment decay in [0, 1) (default 0.999). */
+  b2?: ScalarOrSchedule;
+  /** ε added to √v̂ (default 1e-8; the Lion paper used 1e-6 for its AdamW runs). */
+  eps?: ScalarOrSchedule;
+  /** Decoupled weight decay λ ≥ 0 (default 1e-2, PyTorch's AdamW); per-step decay lr_t·λ. */
+  weightDecay?: ScalarOrSchedule;
+  /** Which tensors are decayed: true for the names to decay (default: all). */
+  mask?: WeightDecayMask;
+}
+
+/** State of the fused {@link adamw}: scaleByAdam's state plus the decay mask per name. */
+export interface AdamWState extends ScaleByAdamState {
+  decayed: Record<string, boolean>;
+}
+
+/** Hyperparameters of one {@link adamwStep} call. `step` is 1-based (the t of the bias correction). */
+export interface AdamWStepOptions {
+  lr: number;
+  b1: number;
+  b2: number;
+  eps: number;
+  weightDecay: number;
+  step: number;
+}
+
+/**
+ * The fused AdamW loop over one tensor. `r1 = 1/(1 − Πβ₁)`, `r2 = 1/(1 − Πβ₂)`, `nlr = −lr`.
+ * For float32 arrays the chain rounds its updates buffer to float32 after scaleByAdam, after the
+ * decay and after the lr multiply, so the float32 loop rounds at the same places. `out === null`
+ * steps `theta` in place; otherwise `out` (which may alias `grad`) receives the update.
+ */
+function adamwLoop(
+  theta: ParamArray,
+  grad: ParamArray,
+  m: ParamArray,
+  v: ParamArray,
+  outOrNull: ParamArray | null,
+  nlr: number,
+  b1: number,
+  b2: number,
+  eps: number,
+  r1: number,
+  r2: number,
+  wd: number,
+): void {
+  const n = grad.length;
+  const c1 = 1 - b1;
+  const c2 = 1 - b2;
+  const inPlace = outOrNull === null;
+  const out = outOrNull ?? theta;
+  if (theta instanceof Float32Array) {
+    const fr = Math.fround;
+    for (let i = 0; i < n; i++) {
+      const g = grad[i];
+      const mi = b1 * m[i] + c1 * g;
+      const vi = b2 * v[i] + c2 * g * g;
+      m[i] = mi;
+      v[i] = vi;
+      let u = fr((mi * r1) / (Math.sqrt(vi * r2) + eps));
+      if (wd !== 0) u = fr(u + wd * theta[i]);
+      u = fr(u * nlr);
+      if (inPlace) theta[i] += u;
+      else out[i] = u;
+    }
+    return;
+  }
+  for (let i = 0; i < n; i++) {
+    const g = grad[i];
+    const mi = b1 * m[i] + c1 * g;
+    const vi = b2 * v[i] + c2 * g * g;
+    m[i] = mi;
+    v[i] = vi;
+    let u = (mi * r1) / (Math.sqrt(vi * r2) + eps);
+    if (wd !== 0) u += wd * theta[i];
+    u *= nlr;
+    if (inPlace) theta[i] += u;
+    else out[i] = u;
+  }
+}
+
+/**
+ * One AdamW step in place on one tensor (θ, m, v updated; `grad` read only), at 1-based step
+ * `o.step` with constant betas (bias corrections 1 − βᵗ). Arrays must share length and dtype
+ * (SHAPE_MISMATCH); options are validated (INVALID_OPTION).
+ */
+export function adamwStep(theta: ParamArray, grad: ParamArray, m: ParamArray, v: ParamArray, o: AdamWStepOptions): void {
+  const fn = 'adamwStep';
+  checkStepArrays(theta, grad, m, fn, 'm');
+  checkStepArrays(theta, grad, v, fn, 'v');
+  checkOption(o.lr, 'lr', { min: 0 }, fn);
+  checkOption(o.b1, 'b1', BETA, fn);
+  checkOption(o.b2, 'b2', BETA, fn);
+  checkOption(o.eps, 'eps', { min: 0 }, fn);
+  checkOption(o.weightDecay, 'weightDecay', { min: 0 }, fn);
+  checkOption(o.step, 'step', { min: 1, integer: true }, fn);
+  const r1 = 1 / (1 - o.b1 ** o.step);
+  const r2 = 1 / (1 - o.b2 ** o.step);
+  adamwLoop(theta, grad, m, v, null, -o.lr, o.b1, o.b2, o.eps, r1, r2, o.weightDecay);
+}
+
+function checkOptions(options: AdamWOptions, fn: string) {
+  const lr = checkScalarOrSchedule(options.lr ?? 1e-3, 'lr', { min: 0 }, fn);
+  const b1 = checkScalarOrSchedule(options.b1 ?? 0.9, 'b1', BETA, fn);
+  const b2 = checkScalarOrSchedule(options.b2 ?? 0.999, 'b2', BETA, fn);
+  const eps = checkScalarOrSchedule(options.eps ?? 1e-8, 'eps', { min: 0 }, fn);
+  const weightDecay = checkScalarOrSchedule(options.weightDecay ?? 1e-2, 'weightDecay', { min: 0 }, fn);
+  if (options.mask !== undefined && typeof options.mask !== 'function') {
+    throw new OptkitError('INVALID_OPTION', `${fn}: option mask must be a function (name) => boolean`, 'mask');
+  }
+  return { lr, b1, b2, eps, weightDecay, mask: options.mask };
+}
+
+/** AdamW as the literal composition `chain(scaleByAdam, addDecayedWeights, scaleByLearningRate)`. */
+export function adamwChain(
+  options: AdamWOptions = {},
+): GradientTransformation<[ScaleByAdamState, AddDecayedWeightsState, CountState]> {
+  const o = checkOptions(options, 'adamwChain');
+  return chain(scaleByAdam({ b1: o.b1, b2: o.b2, eps: o.eps }), addDecayedWeights(o.weightDecay, o.mask), scaleByLearningRate(o.lr));
+}
+
+/**
+ * AdamW (Loshchilov & Hutter) as one fused transformation, bit-identical to {@link adamwChain}.
+ * Defaults: lr 1e-3, b1 0.9, b2 0.999, eps 1e-8, weightDecay 1e-2, every tensor decayed.
+ */
+export function adamw(options: AdamWOptions = {}): GradientTransformation<AdamWState> {
+  const fn = 'adamw';
+  const o = checkOptions(options, fn);
+  const mask = o.mask;
+  return {
+    init(params) {
+      checkParams(params, 'params', fn);
+      const decayed: Record<string, boolean> = {};
+      for (const key in params) decayed[key] = mask ? mask(key) === true : true;
+      return { count: 0, mu: zerosLike(params), nu: zerosLike(params), b1Power: 1, b2Power: 1, decayed };
+    },
+    update(updates, state, params) {
+      checkParamsMatch(state.mu, updates, fn, INIT_NAMES);
+      const t = state.count;
+      const b1 = resolve(o.b1, t, 'b1');
+      const b2 = resolve(o.b2, t, 'b2');
+      if (!(b1 >= 0 && b1 < 1)) checkOption(b1, 'b1', BETA, fn);
+      if (!(b2 >= 0 && b2 < 1)) checkOption(b2, 'b2', BETA, fn);
+      const eps = resolve(o.eps, t, 'eps');
+      const lr = resolve(o.lr, t, 'lr');
+      const wd = resolve(o.weightDecay, t, 'weightDecay');
+      if (wd !== 0) {
+        if (params === undefined) {
+          throw new OptkitError('INVALID_ARGUMENT', `${fn}: update needs params (the current parameters) when weightDecay > 0`, 'params');
+        }
+        checkParamsMatch(params, updates, fn, { reference: 'params', other: 'updates' });
+      }
+      state.b1Power *= b1;
+      state.b2Power *= b2;
+      state.count = t + 1;
+      const r1 = 1 / (1 - state.b1Power);
+      const r2 = 1 / (1 - state.b2Power);
+      for (const key in updates) {
+        const u = updates[key];
+        const decay = wd !== 0 && state.decayed[key] === true;
+        adamwLoop(decay ? params![key] : u, u, state.mu[key], state.nu[key], u, -lr, b1, b2, eps, r1, r2, decay ? wd : 0);
+      }
+    },
+  };
+}

@@ -1,0 +1,10 @@
+import { describe, expect, it } from 'vitest';
+import { batchSizeLrExperiment } from './batch-size-lr.js';
+
+describe('experiment batch-size-lr', () => {
+  it('quick mode: every gated claim passes', async () => {
+    const res = await batchSizeLrExperiment.run({ quick: true, seed: 0, progress: () => {} });
+    for (const c of res.claims) if (c.gated) expect(c.pass, `${c.claim}: measured ${c.measured}, expected ${c.expected}`).toBe(true);
+    expect(res.plots!.length).toBeGreaterThan(0);
+  }, 30000);
+});

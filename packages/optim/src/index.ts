@@ -1,0 +1,14 @@
+/**
+ * @optkit/optim — optimizers from recent papers as optax-style transforms over typed arrays, with
+ * stateful adapters; TensorFlow.js optimizer classes live in the `@optkit/optim/tf` subpath so that
+ * tfjs loads only when asked for. This file is the package's whole public surface.
+ */
+export * from './mfac.js';
+export * from './refined-schedule.js';
+export * from './slq.js';
+export * from './batch-size.js';
+export * from './normalized-lr-gd.js';
+export { plugin } from './plugin.js';
+export * from './lamb.js';
+export * from './lars.js';
+export * from './adahessian.js';

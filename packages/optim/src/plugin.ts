@@ -1,0 +1,18 @@
+/**
+ * @optkit/optim as an optkit plugin: its validation experiments (one per method card) and benchmarks.
+ * Experiments import their heavy modules lazily inside `run`, so listing them stays cheap.
+ */
+import { definePlugin } from '@optkit/core';
+import { adahessianExperiment } from './experiments/adahessian.js';
+import { lambExperiment } from './experiments/lamb.js';
+import { mfacExperiment } from './experiments/mfac.js';
+import { refinedSchedulesExperiment } from './experiments/refined-schedules.js';
+import { batchSizeLrExperiment } from './experiments/batch-size-lr.js';
+import { normalizedLrGdExperiment } from './experiments/normalized-lr-gd.js';
+
+export const plugin = definePlugin({
+  name: '@optkit/optim',
+  methods: [],
+  experiments: [adahessianExperiment, lambExperiment, mfacExperiment, refinedSchedulesExperiment, batchSizeLrExperiment, normalizedLrGdExperiment],
+  benchmarks: [],
+});
