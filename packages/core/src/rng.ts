@@ -76,14 +76,14 @@ export class Rng {
   }
 
   /** Fills `out` with uniform [low, high) values and returns it. */
-  fillUniform(out: Float64Array | Float32Array, low = 0, high = 1): typeof out {
+  fillUniform<T extends Float64Array | Float32Array>(out: T, low = 0, high = 1): T {
     const w = high - low;
     for (let i = 0; i < out.length; i++) out[i] = low + w * uniformFloat64(this.gen);
     return out;
   }
 
   /** Fills `out` with N(mean, std^2) values and returns it. */
-  fillNormal(out: Float64Array | Float32Array, mean = 0, std = 1): typeof out {
+  fillNormal<T extends Float64Array | Float32Array>(out: T, mean = 0, std = 1): T {
     for (let i = 0; i < out.length; i++) out[i] = this.normal(mean, std);
     return out;
   }
