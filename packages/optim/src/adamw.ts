@@ -140,7 +140,24 @@ export function adamwStep(theta: ParamArray, grad: ParamArray, m: ParamArray, v:
   checkOption(o.step, 'step', { min: 1, integer: true }, fn);
   const r1 = 1 / (1 - o.b1 ** o.step);
   const r2 = 1 / (1 - o.b2 ** o.step);
-  adamwLoop(theta, grad, m, v, null, -o.lr, o.b1, o.b2, o.eps, r1, r2, o.weightDecay);
+  // One rounding per stored value (no intermediate float32 roundings: this kernel is not claimed
+  // bit-equal to the chain, only equal to rounding), and λ folded into one factor on θ.
+  const n = theta.length;
+  const b1 = o.b1;
+  const b2 = o.b2;
+  const c1 = 1 - b1;
+  const c2 = 1 - b2;
+  const eps = o.eps;
+  const a = -o.lr * r1;
+  const keep = 1 - o.lr * o.weightDecay;
+  for (let i = 0; i < n; i++) {
+    const g = grad[i];
+    const mi = b1 * m[i] + c1 * g;
+    const vi = b2 * v[i] + c2 * g * g;
+    m[i] = mi;
+    v[i] = vi;
+    theta[i] = keep * theta[i] + (a * mi) / (Math.sqrt(vi * r2) + eps);
+  }
 }
 
 function checkOptions(options: AdamWOptions, fn: string) {

@@ -99,7 +99,7 @@ function norm2(c: ParamArray): number {
 const signGrad: KappaGrad = (c, out) => {
   for (let i = 0; i < c.length; i++) {
     const v = c[i];
-    out[i] = v > 0 ? 1 : v < 0 ? -1 : v;
+    out[i] = +(v > 0) - +(v < 0) + v * 0; // branch-free, as lion.ts (NaN for non-finite v)
   }
 };
 

@@ -103,7 +103,7 @@ describe('lion: known answers (lion.md E1)', () => {
     for (const make of [
       () => lion({ lr: 0.1, beta1: 0.5, beta2: 0.9, weightDecay: 0.1 }),
       () => chain(scaleByLion({ beta1: 0.5, beta2: 0.9 }), addDecayedWeights(0.1), scaleByLearningRate(0.1)),
-    ]) {
+    ] as (() => GradientTransformation<any>)[]) {
       const params = { x: new Float64Array([1, -2, 0.5]) };
       const opt = new Optimizer(make(), params);
       for (let t = 0; t < 3; t++) {

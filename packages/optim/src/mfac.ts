@@ -129,14 +129,29 @@ export function mfacSetup(w: MfacWindowState, firstChanged = 0): void {
  * when `Gx` is given it must already hold G·x (pushAndApply reuses it).
  */
 export function mfacApply(w: MfacWindowState, x: Float64Array, out: Float64Array, Gx?: Float64Array): Float64Array {
-  const { m, dim, G, U, B, q, c } = w;
+  const { m, dim, G, q, c } = w;
   const kappa = 1 / w.damp;
-  const kern = getKernels();
   if (Gx) {
-    for (let i = 0; i < m; i++) q[i] = kappa * Gx[i];
+    for (let i = 0; i < m; i++) q[i] = Gx[i];
   } else {
-    kern.gemv(m, dim, kappa, G, dim, x, 0, q);
+    getKernels().gemv(m, dim, 1, G, dim, x, 0, q);
   }
+  mfacCoefficients(w, q, c);
+  out.set(x);
+  getKernels().gemvT(m, dim, -1, G, dim, c, kappa, out);
+  return out;
+}
+
+/**
+ * The m×m part of {@link mfacApply}: given `Gx` (= G·x, length m; overwritten), writes into `c` the
+ * coefficients with F⁻¹x = κx − Gᵀc, i.e. q = κ·Gx, forward substitution (then qᵢ = vᵢᵀx),
+ * c = Bᵀ(q ⊘ d). O(m²). Used directly by holders of G elsewhere (the tfjs class keeps G on the device).
+ */
+export function mfacCoefficients(w: MfacWindowState, Gx: Float64Array, c: Float64Array): Float64Array {
+  const { m, U, B } = w;
+  const q = Gx;
+  const kappa = 1 / w.damp;
+  for (let i = 0; i < m; i++) q[i] *= kappa;
   // Forward substitution: afterwards qᵢ = vᵢᵀx.
   for (let i = 1; i < m; i++) {
     const s = q[i - 1] / U[(i - 1) * m + (i - 1)];
@@ -144,10 +159,8 @@ export function mfacApply(w: MfacWindowState, x: Float64Array, out: Float64Array
     for (let j = i; j < m; j++) q[j] -= U[row + j] * s;
   }
   for (let i = 0; i < m; i++) q[i] /= U[i * m + i];
-  kern.gemvT(m, m, 1, B, m, q, 0, c);
-  out.set(x);
-  kern.gemvT(m, dim, -1, G, dim, c, kappa, out);
-  return out;
+  getKernels().gemvT(m, m, 1, B, m, q, 0, c);
+  return c;
 }
 
 /**

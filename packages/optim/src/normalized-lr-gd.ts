@@ -199,8 +199,17 @@ function logisticDescent(data: LogisticData, options: NormalizedLrGdOptions, fn:
       const m = y[i] * z[i];
       if (m < minMargin) minMargin = m;
       if (m <= 0) mistakes++;
-      loss += softplus(-m);
-      const s = sigmoidNeg(m);
+      // One exp per point: with e = exp(−|m|), σ(−m) and log(1 + exp(−m)) both follow stably.
+      let s: number;
+      if (m >= 0) {
+        const e = Math.exp(-m);
+        s = e / (1 + e);
+        loss += Math.log1p(e);
+      } else {
+        const e = Math.exp(m);
+        s = 1 / (1 + e);
+        loss += Math.log1p(e) - m;
+      }
       count += s;
       z[i] = -y[i] * s; // reuse z for the weights of Aᵀ
     }

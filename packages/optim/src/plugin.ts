@@ -9,10 +9,13 @@ import { mfacExperiment } from './experiments/mfac.js';
 import { refinedSchedulesExperiment } from './experiments/refined-schedules.js';
 import { batchSizeLrExperiment } from './experiments/batch-size-lr.js';
 import { normalizedLrGdExperiment } from './experiments/normalized-lr-gd.js';
+import { lionKnownAnswersExperiment, lionVsAdamwExperiment } from './experiments/lion.js';
+import { lionKappaExperiment } from './experiments/lion-kappa.js';
+import { stepBenchmark } from './benchmarks/step.js';
 
 export const plugin = definePlugin({
   name: '@optkit/optim',
   methods: [],
-  experiments: [adahessianExperiment, lambExperiment, mfacExperiment, refinedSchedulesExperiment, batchSizeLrExperiment, normalizedLrGdExperiment],
-  benchmarks: [],
+  experiments: [adahessianExperiment, lambExperiment, mfacExperiment, refinedSchedulesExperiment, batchSizeLrExperiment, normalizedLrGdExperiment, lionKnownAnswersExperiment, lionVsAdamwExperiment, lionKappaExperiment],
+  benchmarks: [stepBenchmark],
 });

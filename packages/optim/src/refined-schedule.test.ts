@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { OptkitError, Rng, linearSchedule } from '@optkit/core';
-import { lastIterateBound, medianFilterEndReflect, refineSchedule, resampleLinear } from './refined-schedule.js';
+import {
+  inverseSqrtSchedule,
+  lastIterateBound,
+  medianFilterEndReflect,
+  polynomialDecaySchedule,
+  refineSchedule,
+  resampleLinear,
+  stepSchedule,
+} from './refined-schedule.js';
 
 /**
  * scipy.ndimage.gaussian_filter1d(x, sigma, mode='nearest'), truncate 4. (The card's prototype numbers
@@ -179,5 +187,29 @@ describe('lastIterateBound', () => {
     expect(code(() => lastIterateBound([1, 2], [1]))).toBe('SHAPE_MISMATCH:gradNorms');
     expect(code(() => lastIterateBound([1, -2], [1, 1]))).toBe('INVALID_ARGUMENT:weights');
     expect(code(() => lastIterateBound([1, NaN], [1, 1]))).toBe('NOT_FINITE:weights');
+  });
+});
+
+describe('baseline schedules', () => {
+  it('inverse square root, step and polynomial decay with warm-up: known values', () => {
+    const inv = inverseSqrtSchedule();
+    expect(inv(0)).toBe(1);
+    expect(inv(3)).toBe(0.5);
+    const st = stepSchedule(100);
+    expect([st(0), st(49), st(50), st(74), st(75), st(99)]).toEqual([1, 1, 0.1, 0.1, 0.1 * 0.1, 0.1 * 0.1]);
+    const poly = polynomialDecaySchedule(10, { power: 2, warmup: 2 });
+    expect([poly(0), poly(1), poly(2), poly(6), poly(10), poly(20)]).toEqual([0.5, 1, 1, 0.25, 0, 0]);
+    // Power 1 without warm-up equals core's linear decay 1 − t/T.
+    const lin = linearSchedule({ init: 1, end: 0, steps: 10 });
+    const p1 = polynomialDecaySchedule(10);
+    for (let t = 0; t <= 12; t++) expect(p1(t)).toBeCloseTo(lin(t), 15);
+  });
+
+  it('bad options are named', () => {
+    expect(code(() => stepSchedule(0))).toBe('INVALID_OPTION:T');
+    expect(code(() => stepSchedule(10, { gamma: 0 }))).toBe('INVALID_OPTION:gamma');
+    expect(code(() => stepSchedule(10, { milestones: [0.7, 0.5] }))).toBe('INVALID_OPTION:milestones[1]');
+    expect(code(() => polynomialDecaySchedule(10, { warmup: 10 }))).toBe('INVALID_OPTION:warmup');
+    expect(code(() => polynomialDecaySchedule(10, { power: -1 }))).toBe('INVALID_OPTION:power');
   });
 });

@@ -10,6 +10,59 @@
  */
 import { OptkitError, assertFinite, checkOption, type Schedule } from '@optkit/core';
 
+// ---------------------------------------------------------------------------------------------
+// Baseline multipliers of the card's comparison (§3) that core does not have. Linear decay is core's
+// `linearSchedule({init: 1, end: 0, steps: T})` (with `warmup(...)` for a warm-up) and cosine is
+// core's `cosineDecaySchedule` / `warmupCosineSchedule`.
+
+/** 1/√(t + 1) (inverse square root, no warm-up). */
+export function inverseSqrtSchedule(): Schedule {
+  return (step) => 1 / Math.sqrt((step > 0 ? step : 0) + 1);
+}
+
+export interface StepScheduleOptions {
+  /** Fractions of T at which the multiplier is multiplied by `gamma`, increasing in (0, 1) (default [0.5, 0.75]). */
+  milestones?: readonly number[];
+  /** Factor at each milestone, in (0, 1] (default 0.1). */
+  gamma?: number;
+}
+
+/** Step-wise decay: gamma^(number of milestones·T already reached), e.g. ×0.1 at 50% and 75% of T. */
+export function stepSchedule(T: number, options: StepScheduleOptions = {}): Schedule {
+  const fn = 'stepSchedule';
+  checkOption(T, 'T', { min: 1, integer: true }, fn);
+  const gamma = checkOption(options.gamma ?? 0.1, 'gamma', { min: 0, max: 1, minExclusive: true }, fn);
+  const ms = (options.milestones ?? [0.5, 0.75]).map((m, i, a) =>
+    checkOption(m, `milestones[${i}]`, { min: i === 0 ? 0 : a[i - 1], max: 1, minExclusive: true, maxExclusive: true }, fn) * T,
+  );
+  return (step) => {
+    let v = 1;
+    for (const m of ms) if (step >= m) v *= gamma;
+    return v;
+  };
+}
+
+export interface PolynomialDecayOptions {
+  /** Power p > 0 (default 1 = linear decay). */
+  power?: number;
+  /** Warm-up steps W in [0, T) with s(t) = (t + 1)/W for t < W (default 0). */
+  warmup?: number;
+}
+
+/** Polynomial decay with warm-up (the BERT/LAMB recipe): (t + 1)/W for t < W, then (1 − (t − W)/(T − W))^p, 0 from T on. */
+export function polynomialDecaySchedule(T: number, options: PolynomialDecayOptions = {}): Schedule {
+  const fn = 'polynomialDecaySchedule';
+  checkOption(T, 'T', { min: 1, integer: true }, fn);
+  const p = checkOption(options.power ?? 1, 'power', { min: 0, minExclusive: true }, fn);
+  const W = checkOption(options.warmup ?? 0, 'warmup', { min: 0, max: T, maxExclusive: true, integer: true }, fn);
+  return (step) => {
+    const t = step > 0 ? step : 0;
+    if (t < W) return (t + 1) / W;
+    const r = 1 - (t - W) / (T - W);
+    return r > 0 ? r ** p : 0;
+  };
+}
+
 export interface RefineOptions {
   /** Length T ≥ 2 of the new run (default: the number of finite norms); the norms are resampled by linear interpolation when it differs. */
   T?: number;

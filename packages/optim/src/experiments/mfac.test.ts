@@ -6,5 +6,5 @@ describe('experiment mfac', () => {
     const res = await mfacExperiment.run({ quick: true, seed: 0, progress: () => {} });
     for (const c of res.claims) if (c.gated) expect(c.pass, `${c.claim}: measured ${c.measured}, expected ${c.expected}`).toBe(true);
     expect(res.plots!.length).toBeGreaterThan(0);
-  }, 30000);
+  }, 90000);
 });

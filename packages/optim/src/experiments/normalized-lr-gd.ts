@@ -158,7 +158,7 @@ async function run(ctx: ExperimentContext): Promise<ExperimentResult> {
     ctx.progress(0.85, 'E4 typical data');
     const e4 = gaussianSeparable(6000, 50, ctx.seed + 1, 0.02, 2);
     const r4: (string | number)[][] = [];
-    const lim = 20000;
+    const lim = 10000;
     const itOf = (r: { separated: boolean; iterations: number }) => (r.separated ? r.iterations : `>${lim}`);
     for (const g of [1, 10, 100, 1e4]) r4.push([`LR+GD γ=${g}`, itOf(logisticGD(e4, { gamma: g, maxIter: lim }))]);
     r4.push(['batch perceptron', itOf(batchPerceptron(e4, { maxIter: lim }))]);

@@ -10,7 +10,6 @@ import {
   constantSchedule,
   cosineDecaySchedule,
   getKernels,
-  joinSchedules,
   linearSchedule,
   logisticRegression,
   sgd,
@@ -99,7 +98,7 @@ function runSgd(p: Problem, s: Schedule, peak: number, T: number, seed: number, 
 }
 
 async function run(ctx: ExperimentContext): Promise<ExperimentResult> {
-  const { refineSchedule } = await import('../refined-schedule.js');
+  const { refineSchedule, inverseSqrtSchedule, stepSchedule } = await import('../refined-schedule.js');
   const T = 2000;
   // The card's full setting costs a few seconds, so quick mode runs it too.
   const seeds = 5;
@@ -108,8 +107,8 @@ async function run(ctx: ExperimentContext): Promise<ExperimentResult> {
   const p = makeProblem(ctx.seed);
   const schedules: Record<string, Schedule> = {
     constant: constantSchedule(1),
-    '1/√t': (t) => 1 / Math.sqrt(t + 1),
-    step: joinSchedules([constantSchedule(1), constantSchedule(0.1), constantSchedule(0.01)], [T / 2, (3 * T) / 4]),
+    '1/√t': inverseSqrtSchedule(),
+    step: stepSchedule(T),
     cosine: cosineDecaySchedule({ init: 1, steps: T }),
     linear: linearSchedule({ init: 1, end: 0, steps: T }),
   };

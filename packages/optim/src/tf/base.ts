@@ -50,6 +50,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { OptkitError } from '@optkit/core';
 
+/** tfjs-core's `NamedTensor` (not re-exported by the tfjs umbrella package's types). */
+export interface NamedTensor {
+  name: string;
+  tensor: tf.Tensor;
+}
+
 /** What {@link OptkitTfOptimizer.applyToVariable} receives for one variable. */
 export interface VariableStep {
   /** The model variable to update (assign to it). */
@@ -171,7 +177,7 @@ export abstract class OptkitTfOptimizer extends tf.Optimizer {
    * `{name, tensor}` in the model's order). Null gradients are skipped. Unknown variable names throw
    * NOT_FOUND; a gradient whose shape differs from its variable's throws SHAPE_MISMATCH.
    */
-  applyGradients(variableGradients: tf.NamedTensorMap | tf.NamedTensor[]): void {
+  applyGradients(variableGradients: tf.NamedTensorMap | NamedTensor[]): void {
     const fn = `${this.getClassName()}.applyGradients`;
     const list: { name: string; tensor: tf.Tensor | null | undefined }[] = Array.isArray(variableGradients)
       ? variableGradients.map((v) => ({ name: v.name, tensor: v.tensor }))
@@ -207,8 +213,8 @@ export abstract class OptkitTfOptimizer extends tf.Optimizer {
   }
 
   /** `[iter, ...slots]`, slot-major (see the file comment). The slot tensors are the live variables. */
-  override async getWeights(): Promise<tf.NamedTensor[]> {
-    const out: tf.NamedTensor[] = [await this.saveIterations()];
+  override async getWeights(): Promise<NamedTensor[]> {
+    const out: NamedTensor[] = [await this.saveIterations()];
     for (let s = 0; s < this.slotNames.length; s++) {
       for (const e of this.entries) out.push({ name: `${e.savedName}${this.slotNames[s]}`, tensor: e.slots[s] });
     }
@@ -220,7 +226,7 @@ export abstract class OptkitTfOptimizer extends tf.Optimizer {
    * variables (the caller may dispose its tensors) and bound to variables by position on the next
    * `applyGradients`. INVALID_ARGUMENT when the count is not 1 + k·(number of slot names).
    */
-  override async setWeights(weightValues: tf.NamedTensor[]): Promise<void> {
+  override async setWeights(weightValues: NamedTensor[]): Promise<void> {
     const fn = `${this.getClassName()}.setWeights`;
     const k = this.slotNames.length;
     if (!Array.isArray(weightValues) || weightValues.length < 1 || (weightValues.length - 1) % k !== 0) {
@@ -237,7 +243,7 @@ export abstract class OptkitTfOptimizer extends tf.Optimizer {
       const first = rest[v].name;
       const suffix = `/${this.slotNames[0]}`;
       const savedName = first.endsWith(suffix) ? first.slice(0, first.length - this.slotNames[0].length) : `${first}/`;
-      const slots = this.slotNames.map((_, s) => tf.variable(tf.clone(rest[s * count + v].tensor), false));
+      const slots = this.slotNames.map((_, s) => tf.tidy(() => tf.clone(rest[s * count + v].tensor).variable(false)));
       this.entries.push({ name: null, savedName, slots });
     }
     this.nextUnbound = 0;

@@ -1,0 +1,82 @@
+/**
+ * `OptkitAdamW`: AdamW (Loshchilov & Hutter, arXiv 1711.05101) as a TensorFlow.js optimizer (tfjs
+ * has none; `tf.train.adam` has no weight decay). The same update as src/adamw.ts:
+ *
+ *     m ← β₁m + (1 − β₁)g;  v ← β₂v + (1 − β₂)g²;  θ ← θ − lr·( m̂/(√v̂ + ε) + λθ )
+ *
+ * with m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ), t = iterations + 1; the bias corrections are computed in
+ * float64 from the iteration count (so a restored optimizer continues exactly). Defaults:
+ * learningRate 1e-3, beta1 0.9, beta2 0.999, epsilon 1e-8, weightDecay 1e-2. Slots `m`, `v`; saved
+ * weights `[iter, ...m, ...v]`. Registered as 'optkit.AdamW'.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { OptkitTfOptimizer, checkTfOption, type VariableStep } from './base.js';
+
+export interface OptkitAdamWConfig {
+  /** Learning rate ≥ 0 (default 1e-3). */
+  learningRate?: number;
+  /** β₁ in [0, 1) (default 0.9). */
+  beta1?: number;
+  /** β₂ in [0, 1) (default 0.999). */
+  beta2?: number;
+  /** ε ≥ 0 (default 1e-8). */
+  epsilon?: number;
+  /** Decoupled weight decay λ ≥ 0 (default 1e-2). */
+  weightDecay?: number;
+}
+
+export class OptkitAdamW extends OptkitTfOptimizer {
+  /** @nocollapse */
+  static get className(): string {
+    return 'optkit.AdamW';
+  }
+  learningRate: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly epsilon: number;
+  readonly weightDecay: number;
+  private r1 = 1;
+  private r2 = 1;
+
+  constructor(config: OptkitAdamWConfig = {}) {
+    super(['m', 'v']);
+    const fn = 'OptkitAdamW';
+    const beta = { min: 0, max: 1, maxExclusive: true };
+    this.learningRate = checkTfOption(config.learningRate ?? 1e-3, 'learningRate', fn, { min: 0 });
+    this.beta1 = checkTfOption(config.beta1 ?? 0.9, 'beta1', fn, beta);
+    this.beta2 = checkTfOption(config.beta2 ?? 0.999, 'beta2', fn, beta);
+    this.epsilon = checkTfOption(config.epsilon ?? 1e-8, 'epsilon', fn, { min: 0 });
+    this.weightDecay = checkTfOption(config.weightDecay ?? 1e-2, 'weightDecay', fn, { min: 0 });
+  }
+
+  protected override beforeStep(iteration: number): void {
+    checkTfOption(this.learningRate, 'learningRate', 'OptkitAdamW', { min: 0 });
+    const t = iteration + 1;
+    this.r1 = 1 / (1 - this.beta1 ** t);
+    this.r2 = 1 / (1 - this.beta2 ** t);
+  }
+
+  protected applyToVariable({ variable, gradient, slots: [m, v] }: VariableStep): void {
+    const lr = this.learningRate;
+    const mNew = tf.add(tf.mul(m, this.beta1), tf.mul(gradient, 1 - this.beta1));
+    const vNew = tf.add(tf.mul(v, this.beta2), tf.mul(tf.square(gradient), 1 - this.beta2));
+    const denom = tf.add(tf.sqrt(tf.mul(vNew, this.r2)), this.epsilon);
+    const dir = tf.div(tf.mul(mNew, this.r1 * lr), denom);
+    const decayed = this.weightDecay === 0 ? variable : tf.mul(variable, 1 - lr * this.weightDecay);
+    variable.assign(tf.sub(decayed, dir));
+    m.assign(mNew);
+    v.assign(vNew);
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return {
+      learningRate: this.learningRate,
+      beta1: this.beta1,
+      beta2: this.beta2,
+      epsilon: this.epsilon,
+      weightDecay: this.weightDecay,
+    };
+  }
+}
+
+tf.serialization.registerClass(OptkitAdamW);

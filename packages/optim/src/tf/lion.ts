@@ -1,0 +1,71 @@
+/**
+ * `OptkitLion`: Lion (Chen et al. 2023, arXiv 2302.06675) as a TensorFlow.js optimizer, usable in
+ * `model.compile({ optimizer: new OptkitLion({ learningRate: 1e-4 }) })`. The same update as the
+ * float64 `lion` of src/lion.ts (see there and shared/methods/lion.md):
+ *
+ *     c = β₁m + (1 − β₁)g;   θ ← θ − lr·(sign(c) + λθ);   m ← β₂m + (1 − β₂)g
+ *
+ * Defaults: learningRate 1e-4, beta1 0.9, beta2 0.99, weightDecay 0 (every variable decayed when
+ * λ > 0; use the float transform's `mask` for exclusions, this class has none). State: one slot `m`
+ * per variable; saved weights `[iter, ...m]`. Registered for serialization as 'optkit.Lion'.
+ * `learningRate` is a public field: changing it between steps implements a schedule.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { OptkitTfOptimizer, checkTfOption, type VariableStep } from './base.js';
+
+/** 2^64: see applyToVariable. */
+const SIGN_SCALE = 2 ** 64;
+
+export interface OptkitLionConfig {
+  /** Learning rate ≥ 0 (default 1e-4). */
+  learningRate?: number;
+  /** β₁ in [0, 1) (default 0.9). */
+  beta1?: number;
+  /** β₂ in [0, 1) (default 0.99). */
+  beta2?: number;
+  /** Decoupled weight decay λ ≥ 0 (default 0). */
+  weightDecay?: number;
+}
+
+export class OptkitLion extends OptkitTfOptimizer {
+  /** @nocollapse */
+  static get className(): string {
+    return 'optkit.Lion';
+  }
+  learningRate: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly weightDecay: number;
+
+  constructor(config: OptkitLionConfig = {}) {
+    super(['m']);
+    const fn = 'OptkitLion';
+    this.learningRate = checkTfOption(config.learningRate ?? 1e-4, 'learningRate', fn, { min: 0 });
+    this.beta1 = checkTfOption(config.beta1 ?? 0.9, 'beta1', fn, { min: 0, max: 1, maxExclusive: true });
+    this.beta2 = checkTfOption(config.beta2 ?? 0.99, 'beta2', fn, { min: 0, max: 1, maxExclusive: true });
+    this.weightDecay = checkTfOption(config.weightDecay ?? 0, 'weightDecay', fn, { min: 0 });
+  }
+
+  protected override beforeStep(): void {
+    checkTfOption(this.learningRate, 'learningRate', 'OptkitLion', { min: 0 });
+  }
+
+  protected applyToVariable({ variable, gradient, slots: [m] }: VariableStep): void {
+    const lr = this.learningRate;
+    // c is computed scaled by 2^64 (sign is scale-invariant): the wasm backend's Sign kernel returns 0
+    // for |x| ≤ 2^-23 (float32 epsilon; observed in tfjs-backend-wasm 4.22, the cpu backend is
+    // exact), which would silently zero Lion's step wherever |c| is small. Scaled, only |c| below
+    // ~6e-27 is affected, and overflow needs |m| or |g| above ~1e19.
+    const c = tf.add(tf.mul(m, this.beta1 * SIGN_SCALE), tf.mul(gradient, (1 - this.beta1) * SIGN_SCALE));
+    const step = tf.mul(tf.sign(c), lr);
+    const decayed = this.weightDecay === 0 ? variable : tf.mul(variable, 1 - lr * this.weightDecay);
+    variable.assign(tf.sub(decayed, step));
+    m.assign(tf.add(tf.mul(m, this.beta2), tf.mul(gradient, 1 - this.beta2)));
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { learningRate: this.learningRate, beta1: this.beta1, beta2: this.beta2, weightDecay: this.weightDecay };
+  }
+}
+
+tf.serialization.registerClass(OptkitLion);
