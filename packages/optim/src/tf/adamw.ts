@@ -60,8 +60,11 @@ export class OptkitAdamW extends OptkitTfOptimizer {
     const lr = this.learningRate;
     const mNew = tf.add(tf.mul(m, this.beta1), tf.mul(gradient, 1 - this.beta1));
     const vNew = tf.add(tf.mul(v, this.beta2), tf.mul(tf.square(gradient), 1 - this.beta2));
-    const denom = tf.add(tf.sqrt(tf.mul(vNew, this.r2)), this.epsilon);
-    const dir = tf.div(tf.mul(mNew, this.r1 * lr), denom);
+    // m̂/(√v̂ + ε) = m·(r1/√r2) / (√v + ε/√r2): the bias corrections fold into two scalars, which
+    // saves a full-size multiply per variable (equal to rounding).
+    const sr2 = Math.sqrt(this.r2);
+    const denom = tf.add(tf.sqrt(vNew), this.epsilon / sr2);
+    const dir = tf.div(tf.mul(mNew, (this.r1 * lr) / sr2), denom);
     const decayed = this.weightDecay === 0 ? variable : tf.mul(variable, 1 - lr * this.weightDecay);
     variable.assign(tf.sub(decayed, dir));
     m.assign(mNew);

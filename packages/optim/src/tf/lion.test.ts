@@ -74,7 +74,7 @@ describe('OptkitLion', () => {
     });
   });
 
-  it('works around the wasm Sign kernel, which returns 0 for |x| ≤ float32 epsilon', () => {
+  it("works around the wasm Sign kernel, which returns 0 for |x| ≤ float32 epsilon", () => {
     const t = tf.tensor1d([1e-7, -1e-7]);
     const s = tf.sign(t);
     expect(Array.from(s.dataSync())).toEqual([0, 0]); // if tfjs fixes this, the workaround is moot
