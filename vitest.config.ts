@@ -1,5 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
+// When OPTKIT_TEST_REPORT names a file, a JSON report is written there as well (CI counts results from it).
+const jsonReport = process.env.OPTKIT_TEST_REPORT;
+
 // One configuration for the whole monorepo: tests run from TypeScript sources, resolved through the
 // `@optkit/source` export condition so no package needs building before its tests run.
 export default defineConfig({
@@ -10,5 +13,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    reporters: jsonReport ? ['default', 'json'] : ['default'],
+    ...(jsonReport ? { outputFile: { json: jsonReport } } : {}),
   },
 });
