@@ -15,3 +15,4 @@ export { plugin } from './plugin.js';
 export * from './lamb.js';
 export * from './lars.js';
 export * from './adahessian.js';
+export { methods as runnableMethods, labelledData } from './methods.js';

@@ -12,10 +12,11 @@ import { normalizedLrGdExperiment } from './experiments/normalized-lr-gd.js';
 import { lionKnownAnswersExperiment, lionVsAdamwExperiment } from './experiments/lion.js';
 import { lionKappaExperiment } from './experiments/lion-kappa.js';
 import { stepBenchmark } from './benchmarks/step.js';
+import { methods } from './methods.js';
 
 export const plugin = definePlugin({
   name: '@optkit/optim',
-  methods: [],
+  methods,
   experiments: [adahessianExperiment, lambExperiment, mfacExperiment, refinedSchedulesExperiment, batchSizeLrExperiment, normalizedLrGdExperiment, lionKnownAnswersExperiment, lionVsAdamwExperiment, lionKappaExperiment],
   benchmarks: [stepBenchmark],
 });
