@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { arch, availableParallelism, cpus, freemem, platform, release, totalmem } from 'node:os';
+import { join } from 'node:path';
 
 export interface MachineInfo {
   /** CPU model as the OS reports it. */
@@ -46,6 +47,16 @@ export function packageVersion(name: string): string | undefined {
     const pkg = requireHere(`${name}/package.json`) as { version?: string };
     return pkg.version;
   } catch {
+    // A package whose `exports` do not list ./package.json (commander, many third-party plugins):
+    // read the file directly from the node_modules folders require would search.
+    for (const dir of requireHere.resolve.paths(name) ?? []) {
+      try {
+        const pkg = JSON.parse(readFileSync(join(dir, name, 'package.json'), 'utf8')) as { name?: string; version?: string };
+        if (pkg.name === name) return pkg.version;
+      } catch {
+        // not in this folder
+      }
+    }
     return undefined;
   }
 }
