@@ -16,6 +16,7 @@
  */
 import { OptkitError, assertFinite, assertFiniteNumber, assertInteger } from './errors.js';
 import { DenseMatrix } from './dense.js';
+import { generateUniqueFunction } from './specialize.js';
 
 /** Largest size an int32 index can address. */
 const INT32_MAX = 0x7fffffff;
@@ -299,16 +300,12 @@ function buildEll(m: number, width: number, indptr: Int32Array, indices: Int32Ar
 }
 
 /**
- * Numbers every generated source. V8 caches compiled `new Function` sources by their text, and a
- * cache hit shares the feedback of the earlier function, whose inner closure then counts as "many
- * closures" and loses the specialisation (measured: a second identical ELL kernel ran 1.7-2.8 ms
- * instead of 1.1 ms). A unique first line makes every kernel a fresh function.
+ * Every generated source is unique (specialize.ts): V8 caches compiled `new Function` sources by
+ * their text, and a cache hit shares the feedback of the earlier function, whose inner closure then
+ * counts as "many closures" and loses the specialisation (measured: a second identical ELL kernel
+ * ran 1.7-2.8 ms instead of 1.1 ms).
  */
-let kernelSerial = 0;
-
-function generate<F>(params: string[], body: string): F {
-  return new Function(...params, `// optkit kernel ${++kernelSerial}\n${body}`) as F;
-}
+const generate = generateUniqueFunction;
 
 function generatedKernels(m: number, indptr: Int32Array, indices: Int32Array, values: Float64Array): KernelCache | undefined {
   type Make = (m: number, a: Int32Array, b: Int32Array | Float64Array, c?: Float64Array) => Kernel;

@@ -1,4 +1,13 @@
-import { Optimizer, OptkitError, Rng, applyUpdates, type GradientTransformation, type Params } from '@optkit/core';
+import {
+  Optimizer,
+  OptkitError,
+  Rng,
+  SPECIALIZE_MIN_LENGTH,
+  applyUpdates,
+  generatedFunctionCount,
+  type GradientTransformation,
+  type Params,
+} from '@optkit/core';
 import { describe, expect, it } from 'vitest';
 import { adamw, adamwChain, adamwStep } from './adamw.js';
 
@@ -107,4 +116,72 @@ describe('adamw', () => {
     const opt = new Optimizer(adamw(), params);
     expect(() => opt.step({ a: new Float64Array(4) })).toThrow(expect.objectContaining({ code: 'SHAPE_MISMATCH' }));
   });
+});
+
+describe('adamw: the kernels specialised to long, reused arrays', () => {
+  const N = SPECIALIZE_MIN_LENGTH + 3;
+
+  /** Like runWith, but refills one gradient buffer per tensor, so adamw specialises from step 2 on. */
+  function runReusing(t: GradientTransformation<any>, init: Params, steps: number): { params: Params; state: any } {
+    const params = clone(init);
+    const state = t.init(params);
+    const rng = new Rng(9);
+    const g: Params = {};
+    for (const k in params) g[k] = params[k].slice();
+    for (let s = 0; s < steps; s++) {
+      for (const k in params) {
+        const a = g[k];
+        rng.fillNormal(a);
+        for (let i = 0; i < a.length; i++) a[i] = i % 5 === 2 ? 0 : a[i] + 0.5 * params[k][i];
+      }
+      t.update(g, state, params);
+      applyUpdates(params, g);
+    }
+    return { params, state };
+  }
+
+  for (const dtype of ['f64', 'f32'] as const) {
+    it(`${dtype}: the fused adamw equals adamwChain bit for bit, the decay switched on at step 3`, () => {
+      const rng = new Rng(4);
+      const mk = (n: number) => rng.fillNormal(dtype === 'f32' ? new Float32Array(n) : new Float64Array(n));
+      const init = { w: mk(N), b: mk(6) };
+      const mask = (n: string) => n === 'w';
+      const lr = (t: number) => 3e-3 * (1 - t / 100);
+      const wd = (t: number) => (t < 3 ? 0 : 0.05);
+      const a = runReusing(adamwChain({ lr, weightDecay: wd, mask, b2: 0.99 }), init, 7);
+      const generated = generatedFunctionCount();
+      const b = runReusing(adamw({ lr, weightDecay: wd, mask, b2: 0.99 }), init, 7);
+      expect(generatedFunctionCount()).toBeGreaterThan(generated);
+      for (const k of ['w', 'b']) {
+        expect(bitsEqual(a.params[k], b.params[k]), `params.${k}`).toBe(true);
+        expect(bitsEqual(a.state[0].mu[k], b.state.mu[k]), `mu.${k}`).toBe(true);
+        expect(bitsEqual(a.state[0].nu[k], b.state.nu[k]), `nu.${k}`).toBe(true);
+      }
+    });
+
+    it(`${dtype}: adamwStep on reused arrays equals adamwStep on fresh gradients bit for bit`, () => {
+      const init = new Rng(1).fillNormal(dtype === 'f32' ? new Float32Array(N) : new Float64Array(N));
+      const run = (reuse: boolean) => {
+        const theta = init.slice();
+        const m = theta.slice().fill(0);
+        const v = theta.slice().fill(0);
+        const rng = new Rng(9);
+        let g = theta.slice();
+        for (let s = 1; s <= 6; s++) {
+          if (!reuse) g = theta.slice();
+          rng.fillNormal(g);
+          for (let i = 0; i < N; i++) g[i] = i % 5 === 2 ? 0 : g[i] + 0.5 * theta[i];
+          adamwStep(theta, g, m, v, { lr: 1e-2, b1: 0.9, b2: 0.999, eps: 1e-8, weightDecay: 0.1, step: s });
+        }
+        return { theta, m, v };
+      };
+      const fresh = run(false);
+      const generated = generatedFunctionCount();
+      const reused = run(true);
+      expect(generatedFunctionCount()).toBeGreaterThan(generated);
+      expect(bitsEqual(fresh.theta, reused.theta)).toBe(true);
+      expect(bitsEqual(fresh.m, reused.m)).toBe(true);
+      expect(bitsEqual(fresh.v, reused.v)).toBe(true);
+    });
+  }
 });

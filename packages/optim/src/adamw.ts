@@ -15,12 +15,14 @@
  */
 import {
   OptkitError,
+  SpecializationCache,
   addDecayedWeights,
   chain,
   checkOption,
   checkParams,
   checkParamsMatch,
   checkScalarOrSchedule,
+  generateUniqueFunction,
   resolve,
   scaleByAdam,
   scaleByLearningRate,
@@ -123,6 +125,66 @@ function adamwLoop(
   }
 }
 
+/*
+ * SPECIALISED KERNELS (as in lion.ts): for tensors of SPECIALIZE_MIN_LENGTH elements or more that
+ * come back with the same arrays, the loops run in a kernel generated for those arrays (core's
+ * specialize.ts). The sources below are adamwLoop's and adamwStep's loops verbatim, with the dtype
+ * fixed when generated, so the results are the same bit for bit (tested). Measured on float32,
+ * n = 10⁷, this 2-core VM (quiet), old and new interleaved in one process, median of 15: adamwStep
+ * 6.0 → 5.0 ns/param (sqrt and divide bound), the adamw transform (λ = 0.01) 11.3 → 5.7. Unrolling
+ * by 2 was slower.
+ */
+interface AdamWKernel {
+  /** The λ = 0 loop. */
+  plain(nlr: number, b1: number, c1: number, b2: number, c2: number, eps: number, r1: number, r2: number): void;
+  /** The λ > 0 loop. */
+  decayed(nlr: number, b1: number, c1: number, b2: number, c2: number, eps: number, r1: number, r2: number, wd: number): void;
+}
+type AdamWStepKernel = (a: number, keep: number, b1: number, c1: number, b2: number, c2: number, r2: number, eps: number) => void;
+type MakeKernel<K> = (theta: ParamArray, grad: ParamArray, m: ParamArray, v: ParamArray, out: ParamArray | null, n: number) => K;
+
+const adamwKernels = new SpecializationCache<AdamWKernel>();
+const adamwStepKernels = new SpecializationCache<AdamWStepKernel>();
+
+/**
+ * adamwLoop with `out` given (the transform's form), for one dtype. Bare loops, everything else
+ * computed by the caller (see the feedback note in lion.ts's lionKernelSource).
+ */
+function adamwKernelSource(f32: boolean): string {
+  const r = f32 ? 'Math.fround' : '';
+  const loop = (decay: boolean) => `for (let i = 0; i < n; i++) {
+      const g = grad[i];
+      const mi = b1 * m[i] + c1 * g;
+      const vi = b2 * v[i] + c2 * g * g;
+      m[i] = mi;
+      v[i] = vi;
+      let u = ${r}((mi * r1) / (Math.sqrt(vi * r2) + eps));${decay ? `\n      u = ${r}(u + wd * theta[i]);` : ''}
+      u = ${r}(u * nlr);
+      out[i] = u;
+    }`;
+  return `return {
+  plain: function adamwPlain(nlr, b1, c1, b2, c2, eps, r1, r2) {
+    ${loop(false)}
+  },
+  decayed: function adamwDecayed(nlr, b1, c1, b2, c2, eps, r1, r2, wd) {
+    ${loop(true)}
+  },
+};`;
+}
+
+const ADAMW_STEP_KERNEL = `return function adamwStepKernel(a, keep, b1, c1, b2, c2, r2, eps) {
+  for (let i = 0; i < n; i++) {
+    const g = grad[i];
+    const mi = b1 * m[i] + c1 * g;
+    const vi = b2 * v[i] + c2 * g * g;
+    m[i] = mi;
+    v[i] = vi;
+    theta[i] = keep * theta[i] + (a * mi) / (Math.sqrt(vi * r2) + eps);
+  }
+};`;
+
+const KERNEL_PARAMS = ['theta', 'grad', 'm', 'v', 'out', 'n'];
+
 /**
  * One AdamW step in place on one tensor (θ, m, v updated; `grad` read only), at 1-based step
  * `o.step` with constant betas (bias corrections 1 − βᵗ). Arrays must share length and dtype
@@ -150,6 +212,13 @@ export function adamwStep(theta: ParamArray, grad: ParamArray, m: ParamArray, v:
   const eps = o.eps;
   const a = -o.lr * r1;
   const keep = 1 - o.lr * o.weightDecay;
+  const kernel = adamwStepKernels.get(n, m, theta, grad, v, () =>
+    generateUniqueFunction<MakeKernel<AdamWStepKernel>>(KERNEL_PARAMS, ADAMW_STEP_KERNEL)(theta, grad, m, v, null, n),
+  );
+  if (kernel !== undefined) {
+    kernel(a, keep, b1, c1, b2, c2, r2, eps);
+    return;
+  }
   for (let i = 0; i < n; i++) {
     const g = grad[i];
     const mi = b1 * m[i] + c1 * g;
@@ -219,7 +288,16 @@ export function adamw(options: AdamWOptions = {}): GradientTransformation<AdamWS
       for (const key in updates) {
         const u = updates[key];
         const decay = wd !== 0 && state.decayed[key] === true;
-        adamwLoop(decay ? params![key] : u, u, state.mu[key], state.nu[key], u, -lr, b1, b2, eps, r1, r2, decay ? wd : 0);
+        const theta = decay ? params![key] : u;
+        const m = state.mu[key];
+        const v = state.nu[key];
+        const kernel = adamwKernels.get(u.length, m, theta, u, v, () => {
+          const source = adamwKernelSource(theta instanceof Float32Array);
+          return generateUniqueFunction<MakeKernel<AdamWKernel>>(KERNEL_PARAMS, source)(theta, u, m, v, u, u.length);
+        });
+        if (kernel === undefined) adamwLoop(theta, u, m, v, u, -lr, b1, b2, eps, r1, r2, decay ? wd : 0);
+        else if (decay) kernel.decayed(-lr, b1, 1 - b1, b2, 1 - b2, eps, r1, r2, wd);
+        else kernel.plain(-lr, b1, 1 - b1, b2, 1 - b2, eps, r1, r2);
       }
     },
   };

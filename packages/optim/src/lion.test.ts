@@ -4,7 +4,9 @@ import {
   Rng,
   addDecayedWeights,
   applyUpdates,
+  SPECIALIZE_MIN_LENGTH,
   chain,
+  generatedFunctionCount,
   scaleByLearningRate,
   type GradientTransformation,
   type Params,
@@ -249,4 +251,73 @@ describe('lion: bad input', () => {
     expect(skip.skippedSteps).toBe(1);
     expect(Array.from(params.a)).toEqual([1, 2]);
   });
+});
+
+describe('lion: the kernels specialised to long, reused arrays equal the chain bit for bit', () => {
+  const N = SPECIALIZE_MIN_LENGTH + 3;
+
+  /** Like runWith, but refills one gradient buffer per tensor, so the fused forms specialise from step 2 on. */
+  function runReusing(t: GradientTransformation<any>, init: Params, steps: number): Params {
+    const params = clone(init);
+    const state = t.init(params);
+    const rng = new Rng(5);
+    const g: Params = {};
+    for (const k in params) g[k] = params[k].slice();
+    for (let s = 0; s < steps; s++) {
+      for (const k in params) {
+        const a = g[k];
+        rng.fillNormal(a);
+        for (let i = 0; i < a.length; i++) a[i] = i % 7 === 3 ? 0 : a[i] + 0.3 * params[k][i];
+      }
+      t.update(g, state, params);
+      applyUpdates(params, g);
+    }
+    return params;
+  }
+
+  function longParams(dtype: 'f64' | 'f32'): Params {
+    const rng = new Rng(12);
+    const mk = (n: number) => rng.fillNormal(dtype === 'f32' ? new Float32Array(n) : new Float64Array(n));
+    return { w: mk(N), b: mk(5) };
+  }
+
+  for (const dtype of ['f64', 'f32'] as const) {
+    it(`${dtype}: lion with a decay switched on at step 3 (mask, schedule)`, () => {
+      const mask = (name: string) => name !== 'b';
+      const lr = (t: number) => 1e-2 / (1 + t);
+      const wd = (t: number) => (t < 3 ? 0 : 0.7);
+      const init = longParams(dtype);
+      const a = runReusing(chain(scaleByLion({ beta1: 0.85, beta2: 0.97 }), addDecayedWeights(wd, mask), scaleByLearningRate(lr)), init, 8);
+      const generated = generatedFunctionCount();
+      const b = runReusing(lion({ lr, beta1: 0.85, beta2: 0.97, weightDecay: wd, mask }), init, 8);
+      expect(generatedFunctionCount()).toBeGreaterThan(generated);
+      for (const k of ['w', 'b']) expect(bitsEqual(a[k], b[k]), k).toBe(true);
+    });
+
+    for (const wd of [0, 0.2]) {
+      it(`${dtype}, weightDecay ${wd}: lionStep on reused arrays equals lionStep on fresh gradients`, () => {
+        const init = longParams(dtype).w;
+        const o = { lr: 3e-3, beta1: 0.9, beta2: 0.99, weightDecay: wd };
+        const run = (reuse: boolean) => {
+          const theta = init.slice();
+          const m = theta.slice().fill(0);
+          const rng = new Rng(5);
+          let g = theta.slice();
+          for (let s = 0; s < 6; s++) {
+            if (!reuse) g = theta.slice();
+            rng.fillNormal(g);
+            for (let i = 0; i < N; i++) g[i] = i % 7 === 3 ? 0 : g[i] + 0.3 * theta[i];
+            lionStep(theta, g, m, o);
+          }
+          return { theta, m };
+        };
+        const fresh = run(false);
+        const generated = generatedFunctionCount();
+        const reused = run(true);
+        expect(generatedFunctionCount()).toBeGreaterThan(generated);
+        expect(bitsEqual(fresh.theta, reused.theta)).toBe(true);
+        expect(bitsEqual(fresh.m, reused.m)).toBe(true);
+      });
+    }
+  }
 });

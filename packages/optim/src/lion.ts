@@ -22,10 +22,12 @@
  */
 import {
   OptkitError,
+  SpecializationCache,
   checkOption,
   checkParams,
   checkParamsMatch,
   checkScalarOrSchedule,
+  generateUniqueFunction,
   resolve,
   zerosLike,
   type CountState,
@@ -204,6 +206,82 @@ function lionLoop(
   }
 }
 
+/*
+ * SPECIALISED KERNELS: for tensors of SPECIALIZE_MIN_LENGTH elements or more that come back with
+ * the same arrays (θ, g, m and the output), the loops run in a kernel generated for those arrays
+ * (core's specialize.ts: V8 folds the captured arrays' base pointers and lengths into the optimized
+ * code). Measured on float32, n = 10⁷, this 2-core VM (quiet), old and new interleaved in one
+ * process, median of 15: lionStep 4.3 → 2.9 ns/param, the lion transform (λ = 0.1) 6.1 → 3.5; same
+ * ratios at n = 3.3·10⁴ and 10⁶. The kernel source below is lionLoop's loops verbatim, with the
+ * dtype and the in-place choice fixed when it is generated, so the results are the same bit for bit
+ * (tested). Unrolling by 2 or 4 and other branch-free sign forms measured no faster. A fresh
+ * gradient buffer every step never specialises (see core's SpecializationCache); the cache keeps the
+ * last arrays seen per m alive. A new kernel's first 2–3 calls run slower while V8 compiles it.
+ */
+interface LionKernel {
+  /** The λ = 0 loop; `step` is −lr (rounded to float32 for float32 arrays, as lionLoop does). */
+  plain(step: number, b1: number, c1: number, b2: number, c2: number): void;
+  /** The λ > 0 loop. */
+  decayed(nlr: number, b1: number, c1: number, b2: number, c2: number, wd: number): void;
+}
+type MakeLionKernel = (theta: ParamArray, grad: ParamArray, m: ParamArray, out: ParamArray | null, n: number) => LionKernel;
+
+const lionKernels = new SpecializationCache<LionKernel>();
+
+/*
+ * Each generated function is a bare loop, with everything else computed by the caller: V8 allocates
+ * a function's feedback vector lazily, partway through its first (long) call, so code before the
+ * loop runs without recording type feedback; optimized code then deoptimised on it ("insufficient
+ * type feedback") and the kernel stayed slow (seen in about one run in four before this layout).
+ */
+function lionKernelSource(f32: boolean, inPlace: boolean): string {
+  const store = (u: string) => (inPlace ? `theta[i] += ${u};` : `out[i] = ${u};`);
+  const head = `const g = grad[i];
+      const mi = m[i];
+      const c = b1 * mi + c1 * g;
+      const s = +(c > 0) - +(c < 0) + c * 0;`;
+  const decayed = f32 ? 'Math.fround(Math.fround(s + wd * theta[i]) * nlr)' : '(s + wd * theta[i]) * nlr';
+  return `return {
+  plain: function lionPlain(step, b1, c1, b2, c2) {
+    for (let i = 0; i < n; i++) {
+      ${head}
+      ${store('s * step')}
+      m[i] = b2 * mi + c2 * g;
+    }
+  },
+  decayed: function lionDecayed(nlr, b1, c1, b2, c2, wd) {
+    for (let i = 0; i < n; i++) {
+      ${head}
+      const u = ${decayed};
+      ${store('u')}
+      m[i] = b2 * mi + c2 * g;
+    }
+  },
+};`;
+}
+
+/** lionLoop, through a kernel specialised to these arrays when {@link lionKernels} has one. */
+function lionRun(
+  theta: ParamArray,
+  grad: ParamArray,
+  m: ParamArray,
+  out: ParamArray | null,
+  nlr: number,
+  b1: number,
+  b2: number,
+  wd: number,
+): void {
+  const n = grad.length;
+  const f32 = theta instanceof Float32Array;
+  const kernel = lionKernels.get(n, m, theta, grad, out, () => {
+    const source = lionKernelSource(f32, out === null);
+    return generateUniqueFunction<MakeLionKernel>(['theta', 'grad', 'm', 'out', 'n'], source)(theta, grad, m, out, n);
+  });
+  if (kernel === undefined) lionLoop(theta, grad, m, out, nlr, b1, b2, wd);
+  else if (wd === 0) kernel.plain(f32 ? Math.fround(nlr) : nlr, b1, 1 - b1, b2, 1 - b2);
+  else kernel.decayed(nlr, b1, 1 - b1, b2, 1 - b2, wd);
+}
+
 /**
  * One Lion step in place on one tensor: θ ← θ − lr·(sign(β₁m + (1−β₁)g) + λθ), m ← β₂m + (1−β₂)g.
  * `theta`, `grad` and `m` must have the same length and dtype (SHAPE_MISMATCH otherwise); options
@@ -217,7 +295,7 @@ export function lionStep(theta: ParamArray, grad: ParamArray, m: ParamArray, o: 
   checkOption(o.beta1, 'beta1', BETA, fn);
   checkOption(o.beta2, 'beta2', BETA, fn);
   checkOption(o.weightDecay, 'weightDecay', { min: 0 }, fn);
-  lionLoop(theta, grad, m, null, -o.lr, o.beta1, o.beta2, o.weightDecay);
+  lionRun(theta, grad, m, null, -o.lr, o.beta1, o.beta2, o.weightDecay);
 }
 
 /** Checks that the state arrays of a functional step kernel match `theta` (length and dtype). */
@@ -286,7 +364,7 @@ export function lion(options: LionOptions = {}): GradientTransformation<LionStat
         const u = updates[key];
         const decay = wd !== 0 && state.decayed[key] === true;
         // The updates buffer holds g on entry; lionLoop reads grad[i] before writing out[i].
-        lionLoop(decay ? params![key] : u, u, state.mu[key], u, -lr, b1, b2, decay ? wd : 0);
+        lionRun(decay ? params![key] : u, u, state.mu[key], u, -lr, b1, b2, decay ? wd : 0);
       }
     },
   };
