@@ -41,12 +41,7 @@ import {
   chain,
   checkChoice,
   checkOption,
-  checkParams,
-  checkParamsMatch,
-  checkScalarOrSchedule,
-  resolve,
   scaleByLearningRate,
-  zerosLike,
   type GradientTransformation,
   type ParamArray,
   type ScalarOrSchedule,
@@ -54,8 +49,7 @@ import {
 } from '@optkit/core';
 import type { ScaleByLionState } from './lion.js';
 
-const BETA = { min: 0, max: 1, maxExclusive: true };
-const INIT_NAMES = { reference: 'the params given to init', other: 'updates' };
+import { beginLionDirection, beginLionStep, initLionDecayState, initLionMomentum, lionBetas, lionHyper } from './lion-hyper.js';
 
 /**
  * ∇𝒦 applied to one tensor: writes ∇𝒦(c) into `out`. Must be odd (∇𝒦(−c) = −∇𝒦(c)), must not
@@ -260,11 +254,6 @@ export interface LionKappaState extends ScaleByLionState {
   decayed: Record<string, boolean>;
 }
 
-function checkBetas(b1: number, b2: number, fn: string): void {
-  if (!(b1 >= 0 && b1 < 1)) checkOption(b1, 'beta1', BETA, fn);
-  if (!(b2 >= 0 && b2 < 1)) checkOption(b2, 'beta2', BETA, fn);
-}
-
 /** Writes c = β₁m + (1 − β₁)g into `u` (which holds g) and updates m ← β₂m + (1 − β₂)g. */
 function interpolate(u: ParamArray, m: ParamArray, b1: number, b2: number): void {
   const c1 = 1 - b1;
@@ -281,19 +270,11 @@ function interpolate(u: ParamArray, m: ParamArray, b1: number, b2: number): void
 export function scaleByLionKappa(options: ScaleByLionKappaOptions = {}): GradientTransformation<ScaleByLionState> {
   const fn = 'scaleByLionKappa';
   const grad = kappaGrad(options.kappa ?? 'sign', fn);
-  const b1o = checkScalarOrSchedule(options.beta1 ?? 0.9, 'beta1', BETA, fn);
-  const b2o = checkScalarOrSchedule(options.beta2 ?? 0.99, 'beta2', BETA, fn);
+  const betas = lionBetas(options, fn);
   return {
-    init(params) {
-      checkParams(params, 'params', fn);
-      return { count: 0, mu: zerosLike(params) };
-    },
+    init: (params) => initLionMomentum(params, fn),
     update(updates, state) {
-      checkParamsMatch(state.mu, updates, fn, INIT_NAMES);
-      const b1 = resolve(b1o, state.count, 'beta1');
-      const b2 = resolve(b2o, state.count, 'beta2');
-      checkBetas(b1, b2, fn);
-      state.count++;
+      const { b1, b2 } = beginLionDirection(state, updates, betas, fn);
       for (const key in updates) {
         const u = updates[key];
         interpolate(u, state.mu[key], b1, b2);
@@ -312,15 +293,8 @@ export function scaleByLionKappa(options: ScaleByLionKappaOptions = {}): Gradien
 export function lionKappa(options: LionKappaOptions = {}): GradientTransformation<LionKappaState> {
   const fn = 'lionKappa';
   const grad = kappaGrad(options.kappa ?? 'sign', fn);
-  const lro = checkScalarOrSchedule(options.lr ?? 1e-4, 'lr', { min: 0 }, fn);
-  const b1o = checkScalarOrSchedule(options.beta1 ?? 0.9, 'beta1', BETA, fn);
-  const b2o = checkScalarOrSchedule(options.beta2 ?? 0.99, 'beta2', BETA, fn);
-  const wdo = checkScalarOrSchedule(options.weightDecay ?? 0, 'weightDecay', { min: 0 }, fn);
+  const hyper = lionHyper(options, fn);
   const implicit = checkChoice(options.decay ?? 'explicit', ['explicit', 'implicit'] as const, 'decay', fn) === 'implicit';
-  const mask = options.mask;
-  if (mask !== undefined && typeof mask !== 'function') {
-    throw new OptkitError('INVALID_OPTION', `${fn}: option mask must be a function (name) => boolean`, 'mask');
-  }
   const checkProduct = (lr: number, wd: number): void => {
     if (lr * wd > 1) {
       throw new OptkitError(
@@ -330,30 +304,11 @@ export function lionKappa(options: LionKappaOptions = {}): GradientTransformatio
       );
     }
   };
-  if (typeof lro === 'number' && typeof wdo === 'number') checkProduct(lro, wdo);
+  if (typeof hyper.lro === 'number' && typeof hyper.wdo === 'number') checkProduct(hyper.lro, hyper.wdo);
   return {
-    init(params) {
-      checkParams(params, 'params', fn);
-      const decayed: Record<string, boolean> = {};
-      for (const key in params) decayed[key] = mask ? mask(key) === true : true;
-      return { count: 0, mu: zerosLike(params), decayed };
-    },
+    init: (params) => initLionDecayState(params, hyper.mask, fn),
     update(updates, state, params) {
-      checkParamsMatch(state.mu, updates, fn, INIT_NAMES);
-      const t = state.count;
-      const b1 = resolve(b1o, t, 'beta1');
-      const b2 = resolve(b2o, t, 'beta2');
-      checkBetas(b1, b2, fn);
-      const lr = resolve(lro, t, 'lr');
-      const wd = resolve(wdo, t, 'weightDecay');
-      checkProduct(lr, wd);
-      if (wd !== 0) {
-        if (params === undefined) {
-          throw new OptkitError('INVALID_ARGUMENT', `${fn}: update needs params (the current parameters) when weightDecay > 0`, 'params');
-        }
-        checkParamsMatch(params, updates, fn, { reference: 'params', other: 'updates' });
-      }
-      state.count = t + 1;
+      const { b1, b2, lr, wd } = beginLionStep(state, updates, params, hyper, fn, checkProduct);
       for (const key in updates) {
         const u = updates[key];
         interpolate(u, state.mu[key], b1, b2);

@@ -24,12 +24,7 @@ import {
   OptkitError,
   SpecializationCache,
   checkOption,
-  checkParams,
-  checkParamsMatch,
-  checkScalarOrSchedule,
   generateUniqueFunction,
-  resolve,
-  zerosLike,
   type CountState,
   type GradientTransformation,
   type ParamArray,
@@ -38,8 +33,7 @@ import {
   type WeightDecayMask,
 } from '@optkit/core';
 
-const BETA = { min: 0, max: 1, maxExclusive: true };
-const INIT_NAMES = { reference: 'the params given to init', other: 'updates' };
+import { BETA_RANGE, beginLionDirection, beginLionStep, initLionDecayState, initLionMomentum, lionBetas, lionHyper } from './lion-hyper.js';
 
 export interface ScaleByLionOptions {
   /** β₁: weight of the momentum in the interpolated direction, in [0, 1) (default 0.9). */
@@ -89,30 +83,17 @@ export interface LionStepOptions {
  * than a silent 0 (a NaN gradient must not freeze a parameter unnoticed).
  */
 
-function checkBetas(beta1: number, beta2: number, fn: string): void {
-  if (!(beta1 >= 0 && beta1 < 1)) checkOption(beta1, 'beta1', BETA, fn);
-  if (!(beta2 >= 0 && beta2 < 1)) checkOption(beta2, 'beta2', BETA, fn);
-}
-
 /**
  * Lion's direction (optax `scale_by_lion`): updates ← sign(β₁·m + (1 − β₁)·g), then
  * m ← β₂·m + (1 − β₂)·g. Defaults β₁ = 0.9, β₂ = 0.99.
  */
 export function scaleByLion(options: ScaleByLionOptions = {}): GradientTransformation<ScaleByLionState> {
   const fn = 'scaleByLion';
-  const b1o = checkScalarOrSchedule(options.beta1 ?? 0.9, 'beta1', BETA, fn);
-  const b2o = checkScalarOrSchedule(options.beta2 ?? 0.99, 'beta2', BETA, fn);
+  const betas = lionBetas(options, fn);
   return {
-    init(params) {
-      checkParams(params, 'params', fn);
-      return { count: 0, mu: zerosLike(params) };
-    },
+    init: (params) => initLionMomentum(params, fn),
     update(updates, state) {
-      checkParamsMatch(state.mu, updates, fn, INIT_NAMES);
-      const b1 = resolve(b1o, state.count, 'beta1');
-      const b2 = resolve(b2o, state.count, 'beta2');
-      checkBetas(b1, b2, fn);
-      state.count++;
+      const { b1, b2 } = beginLionDirection(state, updates, betas, fn);
       const c1 = 1 - b1;
       const c2 = 1 - b2;
       for (const key in updates) {
@@ -292,8 +273,8 @@ export function lionStep(theta: ParamArray, grad: ParamArray, m: ParamArray, o: 
   const fn = 'lionStep';
   checkStepArrays(theta, grad, m, fn, 'm');
   checkOption(o.lr, 'lr', { min: 0 }, fn);
-  checkOption(o.beta1, 'beta1', BETA, fn);
-  checkOption(o.beta2, 'beta2', BETA, fn);
+  checkOption(o.beta1, 'beta1', BETA_RANGE, fn);
+  checkOption(o.beta2, 'beta2', BETA_RANGE, fn);
   checkOption(o.weightDecay, 'weightDecay', { min: 0 }, fn);
   lionRun(theta, grad, m, null, -o.lr, o.beta1, o.beta2, o.weightDecay);
 }
@@ -330,36 +311,11 @@ export function checkStepArrays(theta: ParamArray, grad: ParamArray, state: Para
  */
 export function lion(options: LionOptions = {}): GradientTransformation<LionState> {
   const fn = 'lion';
-  const lro = checkScalarOrSchedule(options.lr ?? 1e-4, 'lr', { min: 0 }, fn);
-  const b1o = checkScalarOrSchedule(options.beta1 ?? 0.9, 'beta1', BETA, fn);
-  const b2o = checkScalarOrSchedule(options.beta2 ?? 0.99, 'beta2', BETA, fn);
-  const wdo = checkScalarOrSchedule(options.weightDecay ?? 0, 'weightDecay', { min: 0 }, fn);
-  const mask = options.mask;
-  if (mask !== undefined && typeof mask !== 'function') {
-    throw new OptkitError('INVALID_OPTION', `${fn}: option mask must be a function (name) => boolean`, 'mask');
-  }
+  const hyper = lionHyper(options, fn);
   return {
-    init(params) {
-      checkParams(params, 'params', fn);
-      const decayed: Record<string, boolean> = {};
-      for (const key in params) decayed[key] = mask ? mask(key) === true : true;
-      return { count: 0, mu: zerosLike(params), decayed };
-    },
+    init: (params) => initLionDecayState(params, hyper.mask, fn),
     update(updates, state, params) {
-      checkParamsMatch(state.mu, updates, fn, INIT_NAMES);
-      const t = state.count;
-      const b1 = resolve(b1o, t, 'beta1');
-      const b2 = resolve(b2o, t, 'beta2');
-      checkBetas(b1, b2, fn);
-      const lr = resolve(lro, t, 'lr');
-      const wd = resolve(wdo, t, 'weightDecay');
-      if (wd !== 0) {
-        if (params === undefined) {
-          throw new OptkitError('INVALID_ARGUMENT', `${fn}: update needs params (the current parameters) when weightDecay > 0`, 'params');
-        }
-        checkParamsMatch(params, updates, fn, { reference: 'params', other: 'updates' });
-      }
-      state.count = t + 1;
+      const { b1, b2, lr, wd } = beginLionStep(state, updates, params, hyper, fn);
       for (const key in updates) {
         const u = updates[key];
         const decay = wd !== 0 && state.decayed[key] === true;
