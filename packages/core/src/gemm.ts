@@ -72,12 +72,12 @@ export function gemmPacked(
     const nc = Math.min(NC, n - jc);
     for (let pc = 0; pc < k; pc += KC) {
       const kc = Math.min(KC, k - pc);
-      if (transB) packBTrans(B, ldb, pc, jc, kc, nc);
-      else packBNoTrans(B, ldb, pc, jc, kc, nc);
+      if (transB) packStridedLanes(packedB, NR, B, ldb, jc, pc, nc, kc);
+      else packContiguousLanes(packedB, NR, B, ldb, jc, pc, nc, kc);
       for (let ic = 0; ic < m; ic += MC) {
         const mc = Math.min(MC, m - ic);
-        if (transA) packATrans(A, lda, ic, pc, mc, kc);
-        else packANoTrans(A, lda, ic, pc, mc, kc);
+        if (transA) packContiguousLanes(packedA, MR, A, lda, ic, pc, mc, kc);
+        else packStridedLanes(packedA, MR, A, lda, ic, pc, mc, kc);
         macroKernel(mc, nc, kc, alpha, C, ic * ldc + jc, ldc);
       }
     }
@@ -138,84 +138,49 @@ function gemmDirect(
   }
 }
 
-/** Packs op(A) = A (rows ic.., columns pc..) into MR-row strips: packedA[s·MR·kc + p·MR + r]. */
-function packANoTrans(A: Float64Array, lda: number, ic: number, pc: number, mc: number, kc: number): void {
-  const Ap = packedA;
-  for (let s = 0; s * MR < mc; s++) {
-    const base = s * MR * kc;
-    for (let r = 0; r < MR; r++) {
-      const i = s * MR + r;
-      let dst = base + r;
-      if (i < mc) {
-        const src = (ic + i) * lda + pc;
+/*
+ * PACKING: both operands are packed into strips of `width` lanes (MR rows of op(A), NR columns of
+ * op(B)), kc deep: dst[s·width·kc + p·width + lane] holds element (x = x0 + s·width + lane, p0 + p),
+ * zero past `extent`. op(A) without transpose and op(B) with transpose store a lane's kc values
+ * contiguously (x·ld + p: packStridedLanes); op(A) transposed and op(B) plain store a step's lanes
+ * contiguously (p·ld + x: packContiguousLanes). So four packings are two functions.
+ */
+
+/** Packs lanes whose kc values lie contiguously in `src` (element (x, p) at src[x·ld + p]). */
+function packStridedLanes(dst: Float64Array, width: number, src: Float64Array, ld: number, x0: number, p0: number, extent: number, kc: number): void {
+  for (let s = 0; s * width < extent; s++) {
+    const base = s * width * kc;
+    for (let lane = 0; lane < width; lane++) {
+      const x = s * width + lane;
+      let d = base + lane;
+      if (x < extent) {
+        const from = (x0 + x) * ld + p0;
         for (let p = 0; p < kc; p++) {
-          Ap[dst] = A[src + p];
-          dst += MR;
+          dst[d] = src[from + p];
+          d += width;
         }
       } else {
         for (let p = 0; p < kc; p++) {
-          Ap[dst] = 0;
-          dst += MR;
+          dst[d] = 0;
+          d += width;
         }
       }
     }
   }
 }
 
-/** Packs op(A) = Aᵀ, i.e. op(A)(i, p) = A[p·lda + i], into the same layout as {@link packANoTrans}. */
-function packATrans(A: Float64Array, lda: number, ic: number, pc: number, mc: number, kc: number): void {
-  const Ap = packedA;
-  for (let s = 0; s * MR < mc; s++) {
-    const base = s * MR * kc;
-    const i0 = ic + s * MR;
-    const w = Math.min(MR, mc - s * MR);
+/** Packs lanes that lie side by side in `src` (element (x, p) at src[p·ld + x]). */
+function packContiguousLanes(dst: Float64Array, width: number, src: Float64Array, ld: number, x0: number, p0: number, extent: number, kc: number): void {
+  for (let s = 0; s * width < extent; s++) {
+    const base = s * width * kc;
+    const first = x0 + s * width;
+    const w = Math.min(width, extent - s * width);
     for (let p = 0; p < kc; p++) {
-      const src = (pc + p) * lda + i0;
-      const dst = base + p * MR;
-      let r = 0;
-      for (; r < w; r++) Ap[dst + r] = A[src + r];
-      for (; r < MR; r++) Ap[dst + r] = 0;
-    }
-  }
-}
-
-/** Packs op(B) = B (rows pc.., columns jc..) into NR-column strips: packedB[s·NR·kc + p·NR + c]. */
-function packBNoTrans(B: Float64Array, ldb: number, pc: number, jc: number, kc: number, nc: number): void {
-  const Bp = packedB;
-  for (let s = 0; s * NR < nc; s++) {
-    const base = s * NR * kc;
-    const j0 = jc + s * NR;
-    const w = Math.min(NR, nc - s * NR);
-    for (let p = 0; p < kc; p++) {
-      const src = (pc + p) * ldb + j0;
-      const dst = base + p * NR;
-      let c = 0;
-      for (; c < w; c++) Bp[dst + c] = B[src + c];
-      for (; c < NR; c++) Bp[dst + c] = 0;
-    }
-  }
-}
-
-/** Packs op(B) = Bᵀ, i.e. op(B)(p, j) = B[j·ldb + p], into the layout of {@link packBNoTrans}. */
-function packBTrans(B: Float64Array, ldb: number, pc: number, jc: number, kc: number, nc: number): void {
-  const Bp = packedB;
-  for (let s = 0; s * NR < nc; s++) {
-    const base = s * NR * kc;
-    for (let c = 0; c < NR; c++) {
-      const j = s * NR + c;
-      let dst = base + c;
-      if (j < nc) {
-        const src = (jc + j) * ldb + pc;
-        for (let p = 0; p < kc; p++) {
-          Bp[dst] = B[src + p];
-          dst += NR;
-        }
-      } else {
-        for (let p = 0; p < kc; p++) {
-          Bp[dst] = 0;
-          dst += NR;
-        }
-      }
+      const from = (p0 + p) * ld + first;
+      const d = base + p * width;
+      let lane = 0;
+      for (; lane < w; lane++) dst[d + lane] = src[from + lane];
+      for (; lane < width; lane++) dst[d + lane] = 0;
     }
   }
 }
