@@ -1,0 +1,8 @@
+/**
+ * @optkit/cluster — runs optkit jobs on many processes and machines: a Majordomo Protocol (MDP 0.1)
+ * broker on a ZeroMQ ROUTER socket, worker processes that execute plugin job handlers in Piscina
+ * thread pools, a client with `submit`/`map` and a coordinator for iterative jobs, a MessagePack +
+ * raw-binary wire format, and CURVE security with a ZAP allow-list. This file is the package's
+ * whole public surface.
+ */
+export { plugin } from './plugin.js';

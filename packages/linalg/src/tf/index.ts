@@ -1,0 +1,5 @@
+/**
+ * @optkit/linalg/tf — solvers that use TensorFlow.js (the deep conjugate-direction method).
+ * Importing this subpath loads tfjs; the main `@optkit/linalg` entry never does.
+ */
+export {};
