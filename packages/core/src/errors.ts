@@ -20,7 +20,15 @@ export type OptkitErrorCode =
   | 'NOT_FOUND'
   | 'DUPLICATE'
   | 'UNSUPPORTED'
-  | 'ABORTED';
+  | 'ABORTED'
+  /** A deadline passed (a cluster task, a request). */
+  | 'TIMEOUT'
+  /** A remote job handler failed; the message carries its error. */
+  | 'REMOTE_ERROR'
+  /** No service, broker or worker could take the request. */
+  | 'UNAVAILABLE'
+  /** A message broke the wire protocol (bad header, version, size). */
+  | 'PROTOCOL';
 
 export class OptkitError extends Error {
   override readonly name = 'OptkitError';

@@ -25,3 +25,4 @@ export * from './data/csv.js';
 export * from './data/split.js';
 export * from './data/digits.js';
 export { plugin } from './plugin.js';
+export * from './jobs.js';

@@ -166,6 +166,31 @@ export interface JobEntry {
   ) => Promise<{ header: Record<string, unknown>; frames?: Uint8Array[] }> | { header: Record<string, unknown>; frames?: Uint8Array[] };
 }
 
+/**
+ * A distributed program (`optkit cluster run <id> --config file.json`): a coordinator loop that drives
+ * its plugin's jobs through a {@link JobExecutor} (the cluster client, or {@link localExecutor} on one
+ * process). Its result must not depend on which executor ran it.
+ */
+export interface DriverEntry {
+  /** Program name, e.g. `bcd`, `moe`. */
+  id: string;
+  summary?: string;
+  /** Validates the parsed config file and runs the program. Progress is reported through `onProgress`. */
+  run: (
+    config: unknown,
+    executor: import('./jobs.js').JobExecutor,
+    options: { signal?: AbortSignal; onProgress?: (p: DriverProgress) => void },
+  ) => Promise<unknown>;
+}
+
+/** One progress report of a driver: its iteration and named figures (objective, load imbalance, ...). */
+export interface DriverProgress {
+  iteration: number;
+  total?: number;
+  /** Figures to show on the progress line, e.g. `{ objective: 0.31 }` or `{ maxVio: 0.12 }`. */
+  values: Record<string, number>;
+}
+
 export interface PluginSpec {
   /** The package name (e.g. `@optkit/optim`), used to load it again in worker threads. */
   name: string;
@@ -174,6 +199,7 @@ export interface PluginSpec {
   experiments?: ExperimentEntry[];
   benchmarks?: BenchmarkEntry[];
   jobs?: JobEntry[];
+  drivers?: DriverEntry[];
 }
 
 export interface Plugin extends Required<Omit<PluginSpec, 'version'>> {
@@ -208,12 +234,14 @@ export function definePlugin(spec: PluginSpec): Plugin {
     experiments: spec.experiments ?? [],
     benchmarks: spec.benchmarks ?? [],
     jobs: spec.jobs ?? [],
+    drivers: spec.drivers ?? [],
     __optkitPlugin: true,
   };
   checkIds('method', spec.name, plugin.methods);
   checkIds('experiment', spec.name, plugin.experiments);
   checkIds('benchmark', spec.name, plugin.benchmarks);
   checkIds('job', spec.name, plugin.jobs);
+  checkIds('driver', spec.name, plugin.drivers);
   for (const e of plugin.experiments) {
     if (typeof e.run !== 'function') {
       throw new OptkitError('INVALID_ARGUMENT', `definePlugin(${spec.name}): experiment ${e.id} has no run function`, 'experiment.run');
@@ -226,7 +254,7 @@ function isPlugin(x: unknown): x is Plugin {
   return typeof x === 'object' && x !== null && (x as Plugin).__optkitPlugin === true;
 }
 
-type Kind = 'methods' | 'experiments' | 'benchmarks' | 'jobs';
+type Kind = 'methods' | 'experiments' | 'benchmarks' | 'jobs' | 'drivers';
 type EntryOf<K extends Kind> = Plugin[K][number];
 
 /** Where an entry came from. */
@@ -246,6 +274,7 @@ export class Registry {
     experiments: new Map(),
     benchmarks: new Map(),
     jobs: new Map(),
+    drivers: new Map(),
   };
 
   /** Registers a plugin. Registering the same plugin object again is a no-op. */
@@ -259,7 +288,8 @@ export class Registry {
       throw new OptkitError('DUPLICATE', `Registry.register: a different plugin named ${plugin.name} is already registered`, 'plugin.name');
     }
     for (const kind of Object.keys(this.index) as Kind[]) {
-      for (const e of plugin[kind]) {
+      // Plugins built by an older definePlugin lack newer kinds.
+      for (const e of plugin[kind] ?? []) {
         const prev = this.index[kind].get(e.id);
         if (prev) {
           throw new OptkitError('DUPLICATE', `Registry.register: ${kind.slice(0, -1)} id ${e.id} of ${plugin.name} is already registered by ${prev.plugin}`, 'plugin');
@@ -268,7 +298,7 @@ export class Registry {
     }
     this.plugins.set(plugin.name, plugin);
     for (const kind of Object.keys(this.index) as Kind[]) {
-      for (const e of plugin[kind]) (this.index[kind] as Map<string, Registered<unknown>>).set(e.id, { plugin: plugin.name, entry: e });
+      for (const e of plugin[kind] ?? []) (this.index[kind] as Map<string, Registered<unknown>>).set(e.id, { plugin: plugin.name, entry: e });
     }
   }
 
