@@ -68,6 +68,33 @@ describe('Rng', () => {
     expect(() => r.choice(2, 1, { weights: [0, 0] })).toThrow(/sum to 0/);
   });
 
+  it('gamma and beta have the right mean and variance (within 5 sigma)', () => {
+    const rng = new Rng(11);
+    const N = 40000;
+    for (const [a, b] of [[0.5, 1.5], [2, 6], [1, 1]]) {
+      let s = 0;
+      let s2 = 0;
+      for (let i = 0; i < N; i++) {
+        const x = rng.beta(a, b);
+        expect(x).toBeGreaterThanOrEqual(0);
+        expect(x).toBeLessThanOrEqual(1);
+        s += x;
+        s2 += x * x;
+      }
+      const mean = a / (a + b);
+      const variance = (a * b) / ((a + b) ** 2 * (a + b + 1));
+      expect(Math.abs(s / N - mean)).toBeLessThan(5 * Math.sqrt(variance / N));
+      expect(Math.abs(s2 / N - (s / N) ** 2 - variance)).toBeLessThan(0.05 * variance);
+    }
+    for (const k of [0.3, 4.5]) {
+      let s = 0;
+      for (let i = 0; i < N; i++) s += rng.gamma(k);
+      expect(Math.abs(s / N - k)).toBeLessThan(5 * Math.sqrt(k / N));
+    }
+    expect(() => rng.gamma(0)).toThrow(/shape/);
+    expect(() => rng.gamma(Number.NaN)).toThrow(/shape/);
+  });
+
   it('split gives independent reproducible streams; clone replays', () => {
     const parent = new Rng(9);
     const child = parent.split();

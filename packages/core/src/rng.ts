@@ -102,6 +102,41 @@ export class Rng {
     return p;
   }
 
+  /**
+   * A Gamma(shape, 1) draw (Marsaglia & Tsang 2000, "A simple method for generating gamma variables";
+   * shape < 1 by the boost Gamma(shape+1)·U^(1/shape)). `shape` must be > 0.
+   */
+  gamma(shape: number): number {
+    if (!(shape > 0) || !Number.isFinite(shape)) {
+      throw new OptkitError('INVALID_ARGUMENT', `Rng.gamma: shape is ${shape}; expected a finite value > 0`, 'shape');
+    }
+    if (shape < 1) {
+      const u = uniformFloat64(this.gen);
+      return this.gamma(shape + 1) * Math.pow(u, 1 / shape);
+    }
+    const d = shape - 1 / 3;
+    const c = 1 / Math.sqrt(9 * d);
+    for (;;) {
+      let x: number;
+      let v: number;
+      do {
+        x = this.normal();
+        v = 1 + c * x;
+      } while (v <= 0);
+      v = v * v * v;
+      const u = uniformFloat64(this.gen);
+      if (u < 1 - 0.0331 * x * x * x * x) return d * v;
+      if (Math.log(u) < 0.5 * x * x + d * (1 - v + Math.log(v))) return d * v;
+    }
+  }
+
+  /** A Beta(a, b) draw, as X/(X+Y) with X ~ Gamma(a), Y ~ Gamma(b). */
+  beta(a: number, b: number): number {
+    const x = this.gamma(a);
+    const y = this.gamma(b);
+    return x / (x + y);
+  }
+
   /** Shuffles `a` in place (Fisher–Yates) and returns it. */
   shuffle<T extends { length: number; [i: number]: unknown }>(a: T): T {
     for (let i = a.length - 1; i > 0; i--) {
