@@ -9,3 +9,4 @@ export * from './lamb.js';
 export * from './lars.js';
 export * from './adahessian.js';
 export * from './mfac.js';
+export * from './lion-kappa.js';
