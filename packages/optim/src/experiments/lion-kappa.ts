@@ -4,8 +4,7 @@
  * (A Gaussian), a ~ N(0, 9I), λ = 1, β = 0.9/0.99, x₀ = 0. Reference optima by projected gradient
  * (box, ℓ2 ball) and by a linear solve (quadratic 𝒦). Also used by lion.md E1's box claim.
  *
- * Not done here: the card's E2 (tfjs MLP with Lion-ℓp, λ ∈ {0.3, 1, 3}); there is no tfjs Lion-𝒦
- * class yet.
+ * The card's E2 (tfjs MLP with Lion-ℓp, λ ∈ {0.3, 1, 3}) is experiments/lion-kappa-mlp.ts.
  */
 import {
   DenseMatrix,
