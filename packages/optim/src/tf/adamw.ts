@@ -10,7 +10,7 @@
  * weights `[iter, ...m, ...v]`. Registered as 'optkit.AdamW'.
  */
 import * as tf from '@tensorflow/tfjs';
-import { OptkitTfOptimizer, checkTfOption, type VariableStep } from './base.js';
+import { OptkitTfOptimizer, checkTfOption, compilePatterns, matchesAny, type VariableStep } from './base.js';
 
 export interface OptkitAdamWConfig {
   /** Learning rate ≥ 0 (default 1e-3). */
@@ -23,6 +23,11 @@ export interface OptkitAdamWConfig {
   epsilon?: number;
   /** Decoupled weight decay λ ≥ 0 (default 1e-2). */
   weightDecay?: number;
+  /**
+   * Regex sources; variables whose name matches one (searched, a trailing ":0" ignored, as TF-Addons
+   * does) are not decayed, e.g. `['bias', 'batch_normalization']`. Default: every variable decayed.
+   */
+  excludeFromWeightDecay?: string[];
 }
 
 export class OptkitAdamW extends OptkitTfOptimizer {
@@ -35,6 +40,8 @@ export class OptkitAdamW extends OptkitTfOptimizer {
   readonly beta2: number;
   readonly epsilon: number;
   readonly weightDecay: number;
+  readonly excludeFromWeightDecay: string[] | undefined;
+  private readonly decayExcluded: RegExp[];
   private r1 = 1;
   private r2 = 1;
 
@@ -47,6 +54,8 @@ export class OptkitAdamW extends OptkitTfOptimizer {
     this.beta2 = checkTfOption(config.beta2 ?? 0.999, 'beta2', fn, beta);
     this.epsilon = checkTfOption(config.epsilon ?? 1e-8, 'epsilon', fn, { min: 0 });
     this.weightDecay = checkTfOption(config.weightDecay ?? 1e-2, 'weightDecay', fn, { min: 0 });
+    this.decayExcluded = compilePatterns(config.excludeFromWeightDecay, 'excludeFromWeightDecay', 'OptkitAdamW');
+    this.excludeFromWeightDecay = config.excludeFromWeightDecay?.slice();
   }
 
   protected override beforeStep(iteration: number): void {
@@ -56,7 +65,7 @@ export class OptkitAdamW extends OptkitTfOptimizer {
     this.r2 = 1 / (1 - this.beta2 ** t);
   }
 
-  protected applyToVariable({ variable, gradient, slots: [m, v] }: VariableStep): void {
+  protected applyToVariable({ variable, gradient, slots: [m, v], name }: VariableStep): void {
     const lr = this.learningRate;
     const mNew = tf.add(tf.mul(m, this.beta1), tf.mul(gradient, 1 - this.beta1));
     const vNew = tf.add(tf.mul(v, this.beta2), tf.mul(tf.square(gradient), 1 - this.beta2));
@@ -65,20 +74,22 @@ export class OptkitAdamW extends OptkitTfOptimizer {
     const sr2 = Math.sqrt(this.r2);
     const denom = tf.add(tf.sqrt(vNew), this.epsilon / sr2);
     const dir = tf.div(tf.mul(mNew, (this.r1 * lr) / sr2), denom);
-    const decayed = this.weightDecay === 0 ? variable : tf.mul(variable, 1 - lr * this.weightDecay);
+    const decayed = this.weightDecay === 0 || matchesAny(this.decayExcluded, name) ? variable : tf.mul(variable, 1 - lr * this.weightDecay);
     variable.assign(tf.sub(decayed, dir));
     m.assign(mNew);
     v.assign(vNew);
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    return {
+    const config: tf.serialization.ConfigDict = {
       learningRate: this.learningRate,
       beta1: this.beta1,
       beta2: this.beta2,
       epsilon: this.epsilon,
       weightDecay: this.weightDecay,
     };
+    if (this.excludeFromWeightDecay !== undefined) config.excludeFromWeightDecay = this.excludeFromWeightDecay.slice();
+    return config;
   }
 }
 

@@ -263,3 +263,24 @@ export abstract class OptkitTfOptimizer extends tf.Optimizer {
     this.disposeSlots();
   }
 }
+
+/** Compiles regex sources (INVALID_OPTION naming the option on a bad list or pattern). */
+export function compilePatterns(list: unknown, name: string, fn: string): RegExp[] {
+  if (list === undefined || list === null) return [];
+  if (!Array.isArray(list) || list.some((s) => typeof s !== 'string')) {
+    throw new OptkitError('INVALID_OPTION', `${fn}: option ${name} must be an array of regular-expression strings`, name);
+  }
+  return list.map((s: string) => {
+    try {
+      return new RegExp(s);
+    } catch (e) {
+      throw new OptkitError('INVALID_OPTION', `${fn}: option ${name} has an invalid pattern ${JSON.stringify(s)}: ${(e as Error).message}`, name);
+    }
+  });
+}
+
+/** TF-Addons' matching: regex search in the name with a trailing ":0" removed. */
+export function matchesAny(patterns: readonly RegExp[], name: string): boolean {
+  const n = name.endsWith(':0') ? name.slice(0, -2) : name;
+  return patterns.some((p) => p.test(n));
+}

@@ -15,7 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { OptkitError } from '@optkit/core';
-import { OptkitTfOptimizer, checkTfOption, type VariableStep } from './base.js';
+import { OptkitTfOptimizer, checkTfOption, compilePatterns, matchesAny, type VariableStep } from './base.js';
 
 export interface OptkitLambConfig {
   /** Learning rate ≥ 0 (default 1e-3). */
@@ -38,27 +38,6 @@ export interface OptkitLambConfig {
   layerAdaptation?: boolean;
   /** φ clamp [lo, hi] of the weight norm (default none). */
   clampWeightNorm?: [number, number];
-}
-
-/** Compiles regex sources (INVALID_OPTION naming the option on a bad list or pattern). */
-export function compilePatterns(list: unknown, name: string, fn: string): RegExp[] {
-  if (list === undefined || list === null) return [];
-  if (!Array.isArray(list) || list.some((s) => typeof s !== 'string')) {
-    throw new OptkitError('INVALID_OPTION', `${fn}: option ${name} must be an array of regular-expression strings`, name);
-  }
-  return list.map((s: string) => {
-    try {
-      return new RegExp(s);
-    } catch (e) {
-      throw new OptkitError('INVALID_OPTION', `${fn}: option ${name} has an invalid pattern ${JSON.stringify(s)}: ${(e as Error).message}`, name);
-    }
-  });
-}
-
-/** TF-Addons' matching: regex search in the name with a trailing ":0" removed. */
-export function matchesAny(patterns: readonly RegExp[], name: string): boolean {
-  const n = name.endsWith(':0') ? name.slice(0, -2) : name;
-  return patterns.some((p) => p.test(n));
 }
 
 export class OptkitLamb extends OptkitTfOptimizer {

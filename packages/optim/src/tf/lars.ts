@@ -12,8 +12,7 @@
  * 'optkit.LARS'.
  */
 import * as tf from '@tensorflow/tfjs';
-import { OptkitTfOptimizer, checkTfOption, type VariableStep } from './base.js';
-import { compilePatterns, matchesAny } from './lamb.js';
+import { OptkitTfOptimizer, checkTfOption, compilePatterns, matchesAny, type VariableStep } from './base.js';
 
 export interface OptkitLarsConfig {
   /** Learning rate ≥ 0 (default 1e-3). */

@@ -14,12 +14,12 @@
  * 'quadratic' | 'huber' (with `delta` > 0) | 'deadzone' (with `e` ≥ 0) | 'relativistic' (with `r` > 0).
  * Norm-type maps act per tensor (each variable is one block), as in the float path.
  * Defaults: learningRate 1e-4, beta1 0.9, beta2 0.99, weightDecay 0, kappa 'sign', decay 'explicit';
- * every variable is decayed when λ > 0 (the float transform's `mask` has no counterpart here).
+ * every variable is decayed when λ > 0 unless `excludeFromWeightDecay` names it.
  * Registered for serialization as 'optkit.LionKappa'; saved weights `[iter, ...m]`.
  */
 import * as tf from '@tensorflow/tfjs';
 import { OptkitError } from '@optkit/core';
-import { OptkitTfOptimizer, checkTfOption, type VariableStep } from './base.js';
+import { OptkitTfOptimizer, checkTfOption, compilePatterns, matchesAny, type VariableStep } from './base.js';
 
 /** See OptkitLion: sign(x) as clip(x·2^64, −1, 1), exact for |x| ≥ 2^-64, avoiding the wasm Sign kernel's flush of |x| ≤ 2^-23. */
 const SIGN_SCALE = 2 ** 64;
@@ -45,6 +45,11 @@ export interface OptkitLionKappaConfig {
   /** r for 'relativistic' (default 1). */
   r?: number;
   decay?: 'explicit' | 'implicit';
+  /**
+   * Regex sources; variables whose name matches one (searched, a trailing ":0" ignored, as TF-Addons
+   * does) are not decayed, e.g. `['bias', 'batch_normalization']`. Default: every variable decayed.
+   */
+  excludeFromWeightDecay?: string[];
 }
 
 function signOf(x: tf.Tensor): tf.Tensor {
@@ -60,6 +65,8 @@ export class OptkitLionKappa extends OptkitTfOptimizer {
   readonly beta1: number;
   readonly beta2: number;
   readonly weightDecay: number;
+  readonly excludeFromWeightDecay: string[] | undefined;
+  private readonly decayExcluded: RegExp[];
   readonly kappa: TfKappaName;
   readonly p: number;
   readonly delta: number;
@@ -74,6 +81,8 @@ export class OptkitLionKappa extends OptkitTfOptimizer {
     this.beta1 = checkTfOption(config.beta1 ?? 0.9, 'beta1', fn, { min: 0, max: 1, maxExclusive: true });
     this.beta2 = checkTfOption(config.beta2 ?? 0.99, 'beta2', fn, { min: 0, max: 1, maxExclusive: true });
     this.weightDecay = checkTfOption(config.weightDecay ?? 0, 'weightDecay', fn, { min: 0 });
+    this.decayExcluded = compilePatterns(config.excludeFromWeightDecay, 'excludeFromWeightDecay', fn);
+    this.excludeFromWeightDecay = config.excludeFromWeightDecay?.slice();
     const kappa = config.kappa ?? 'sign';
     const names: TfKappaName[] = ['sign', 'l2', 'lp', 'quadratic', 'huber', 'deadzone', 'relativistic'];
     if (!names.includes(kappa)) {
@@ -141,9 +150,9 @@ export class OptkitLionKappa extends OptkitTfOptimizer {
     return tf.div(tf.mul(signOf(z), tf.pow(abs, p - 1)), denom);
   }
 
-  protected applyToVariable({ variable, gradient, slots: [m] }: VariableStep): void {
+  protected applyToVariable({ variable, gradient, slots: [m], name }: VariableStep): void {
     const lr = this.learningRate;
-    const wd = this.weightDecay;
+    const wd = matchesAny(this.decayExcluded, name) ? 0 : this.weightDecay;
     const c = tf.add(tf.mul(m, this.beta1), tf.mul(gradient, 1 - this.beta1));
     const dir = this.direction(c);
     let next: tf.Tensor;
@@ -166,6 +175,7 @@ export class OptkitLionKappa extends OptkitTfOptimizer {
       e: this.e,
       r: this.r,
       decay: this.decay,
+      ...(this.excludeFromWeightDecay !== undefined ? { excludeFromWeightDecay: this.excludeFromWeightDecay.slice() } : {}),
     };
   }
 }

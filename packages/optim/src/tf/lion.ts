@@ -6,12 +6,12 @@
  *     c = β₁m + (1 − β₁)g;   θ ← θ − lr·(sign(c) + λθ);   m ← β₂m + (1 − β₂)g
  *
  * Defaults: learningRate 1e-4, beta1 0.9, beta2 0.99, weightDecay 0 (every variable decayed when
- * λ > 0; use the float transform's `mask` for exclusions, this class has none). State: one slot `m`
+ * λ > 0 unless `excludeFromWeightDecay` names it). State: one slot `m`
  * per variable; saved weights `[iter, ...m]`. Registered for serialization as 'optkit.Lion'.
  * `learningRate` is a public field: changing it between steps implements a schedule.
  */
 import * as tf from '@tensorflow/tfjs';
-import { OptkitTfOptimizer, checkTfOption, type VariableStep } from './base.js';
+import { OptkitTfOptimizer, checkTfOption, compilePatterns, matchesAny, type VariableStep } from './base.js';
 
 /** 2^64: see applyToVariable. */
 const SIGN_SCALE = 2 ** 64;
@@ -25,6 +25,11 @@ export interface OptkitLionConfig {
   beta2?: number;
   /** Decoupled weight decay λ ≥ 0 (default 0). */
   weightDecay?: number;
+  /**
+   * Regex sources; variables whose name matches one (searched, a trailing ":0" ignored, as TF-Addons
+   * does) are not decayed, e.g. `['bias', 'batch_normalization']`. Default: every variable decayed.
+   */
+  excludeFromWeightDecay?: string[];
 }
 
 export class OptkitLion extends OptkitTfOptimizer {
@@ -36,6 +41,8 @@ export class OptkitLion extends OptkitTfOptimizer {
   readonly beta1: number;
   readonly beta2: number;
   readonly weightDecay: number;
+  readonly excludeFromWeightDecay: string[] | undefined;
+  private readonly decayExcluded: RegExp[];
 
   constructor(config: OptkitLionConfig = {}) {
     super(['m']);
@@ -44,13 +51,15 @@ export class OptkitLion extends OptkitTfOptimizer {
     this.beta1 = checkTfOption(config.beta1 ?? 0.9, 'beta1', fn, { min: 0, max: 1, maxExclusive: true });
     this.beta2 = checkTfOption(config.beta2 ?? 0.99, 'beta2', fn, { min: 0, max: 1, maxExclusive: true });
     this.weightDecay = checkTfOption(config.weightDecay ?? 0, 'weightDecay', fn, { min: 0 });
+    this.decayExcluded = compilePatterns(config.excludeFromWeightDecay, 'excludeFromWeightDecay', fn);
+    this.excludeFromWeightDecay = config.excludeFromWeightDecay?.slice();
   }
 
   protected override beforeStep(): void {
     checkTfOption(this.learningRate, 'learningRate', 'OptkitLion', { min: 0 });
   }
 
-  protected applyToVariable({ variable, gradient, slots: [m] }: VariableStep): void {
+  protected applyToVariable({ variable, gradient, slots: [m], name }: VariableStep): void {
     const lr = this.learningRate;
     // The step lr·sign(c) is computed as clip(c·2^64·lr, −lr, lr), with the 2^64·lr folded into the
     // two multiplies that form c. Two reasons: the wasm backend's Sign kernel returns 0 for
@@ -62,13 +71,15 @@ export class OptkitLion extends OptkitTfOptimizer {
     const k = SIGN_SCALE * lr;
     const c = tf.add(tf.mul(m, this.beta1 * k), tf.mul(gradient, (1 - this.beta1) * k));
     const step = tf.clipByValue(c, -lr, lr);
-    const decayed = this.weightDecay === 0 ? variable : tf.mul(variable, 1 - lr * this.weightDecay);
+    const decayed = this.weightDecay === 0 || matchesAny(this.decayExcluded, name) ? variable : tf.mul(variable, 1 - lr * this.weightDecay);
     variable.assign(tf.sub(decayed, step));
     m.assign(tf.add(tf.mul(m, this.beta2), tf.mul(gradient, 1 - this.beta2)));
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    return { learningRate: this.learningRate, beta1: this.beta1, beta2: this.beta2, weightDecay: this.weightDecay };
+    const config: tf.serialization.ConfigDict = { learningRate: this.learningRate, beta1: this.beta1, beta2: this.beta2, weightDecay: this.weightDecay };
+    if (this.excludeFromWeightDecay !== undefined) config.excludeFromWeightDecay = this.excludeFromWeightDecay.slice();
+    return config;
   }
 }
 
