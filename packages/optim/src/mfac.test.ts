@@ -184,3 +184,39 @@ describe('scaleByMfac / mfac', () => {
     expect(p.w[1]).toBeCloseTo(-2 - 0.2 / 3, 6);
   });
 });
+
+describe('mfac sparse (optimise only the initial support)', () => {
+  it('keeps pruned weights at exactly 0 and equals M-FAC run on the compressed support', () => {
+    const rng = new Rng(21);
+    const d = 40;
+    const w0 = rng.fillNormal(new Float64Array(d)) as Float64Array;
+    for (let i = 0; i < d; i += 3) w0[i] = 0; // prune a third
+    const support: number[] = [];
+    for (let i = 0; i < d; i++) if (w0[i] !== 0) support.push(i);
+    const target = rng.fillNormal(new Float64Array(d)) as Float64Array;
+    const scales = Float64Array.from({ length: d }, () => 0.5 + rng.uniform());
+    const grad = (w: Float64Array, out: Float64Array) => {
+      for (let i = 0; i < d; i++) out[i] = scales[i] * (w[i] - target[i]);
+    };
+    const hyper = { lr: 0.05, ngrads: 8, damp: 1e-3, weightDecay: 0.01 };
+    const full = w0.slice();
+    const sparseOpt = new Optimizer(mfac({ ...hyper, sparse: true }), full);
+    const compressed = Float64Array.from(support, (i) => w0[i]);
+    const compressedOpt = new Optimizer(mfac(hyper), compressed);
+    const g = new Float64Array(d);
+    const gc = new Float64Array(support.length);
+    for (let t = 0; t < 25; t++) {
+      grad(full, g);
+      sparseOpt.step(g);
+      for (let k = 0; k < support.length; k++) {
+        const i = support[k];
+        gc[k] = scales[i] * (compressed[k] - target[i]);
+      }
+      compressedOpt.step(gc);
+    }
+    for (let i = 0; i < d; i += 3) expect(full[i]).toBe(0);
+    for (let k = 0; k < support.length; k++) expect(full[support[k]]).toBeCloseTo(compressed[k], 10);
+    expect(Math.abs(full[1] - w0[1])).toBeGreaterThan(1e-3); // the support did move
+    expect(() => mfac({ sparse: 'yes' as never })).toThrow(/sparse/);
+  });
+});
