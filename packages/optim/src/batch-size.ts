@@ -100,7 +100,7 @@ export interface SlqLearnerState {
   lr: number;
   /** Momentum ρ in use. */
   momentum: number;
-  /** λ̂_max of the last refresh. */
+  /** λ̂_max of the last refresh (0 before the first). */
   lambdaMax: number;
   /** Heavy-ball buffer v (same names, dtypes, lengths as the params). */
   trace: Params;
@@ -144,7 +144,7 @@ export function slqLearner(options: SlqLearnerOptions = {}): GradientTransformat
       }
       if (d === 0) throw new OptkitError('EMPTY_INPUT', `${fn}: params hold no entries`, 'params');
       rng = rngFrom({ seed });
-      return { count: 0, lr: 0, momentum: 0, lambdaMax: NaN, trace, flatIn: new Float64Array(d), flatOut: new Float64Array(d), history: [] };
+      return { count: 0, lr: 0, momentum: 0, lambdaMax: 0, trace, flatIn: new Float64Array(d), flatOut: new Float64Array(d), history: [] };
     },
     update(updates, state, _params, ctx) {
       if (state.count % every === 0) {
