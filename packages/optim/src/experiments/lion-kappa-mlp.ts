@@ -124,13 +124,13 @@ export const lionKappaMlpExperiment: ExperimentEntry = {
             for (let b = 0; b < stepsPerEpoch; b++) {
               const lrStep = step < warm ? (lr * (step + 1)) / warm : (lr * (total - step)) / (total - warm);
               opt.learningRate = lrStep;
-              const loss = tf.tidy(() => {
+              const loss: import('@tensorflow/tfjs').Scalar = tf.tidy(() => {
                 const xb = tf.slice(xs, [b * batchSize, 0], [batchSize, 20]) as import('@tensorflow/tfjs').Tensor2D;
                 const yb = tf.slice(ys, [b * batchSize, 0], [batchSize, 5]);
-                return opt.minimize(() => tf.losses.softmaxCrossEntropy(yb, forward(xb)) as import('@tensorflow/tfjs').Scalar, true, vars);
+                return opt.minimize(() => tf.losses.softmaxCrossEntropy(yb, forward(xb)) as import('@tensorflow/tfjs').Scalar, true, vars)!;
               });
-              lossSum += loss!.dataSync()[0];
-              loss!.dispose();
+              lossSum += loss.dataSync()[0];
+              loss.dispose();
               for (let k = 0; k < vars.length; k++) {
                 const next = Math.max(0, dualNorm(vars[k].dataSync(), p) - radius);
                 worstExcess = Math.max(worstExcess, next - (1 - lrStep * lambda) * violation[k]);
