@@ -64,4 +64,27 @@ describe('optim methods for `optkit run`', () => {
     const nonSym = CsrMatrix.fromCoo(2, 2, new Int32Array([0]), new Int32Array([1]), new Float64Array([1]));
     await expect(async () => byId('slq')({ data: { A: { kind: 'mtx', path: 'x', value: nonSym } }, options: {} })).rejects.toThrow(/symmetric/);
   });
+
+  it('bcd fits the logistic regression (objective falls, separable data classified)', async () => {
+    const result = (await byId('bcd')({ data: { train: csvData() }, options: { blockSize: 1, maxIter: 200 } })) as { x: Float64Array; objective: number[] };
+    expect(result.objective[result.objective.length - 1]).toBeLessThan(0.5 * result.objective[0]);
+    const { X, y } = labelledData({ train: csvData() });
+    let correct = 0;
+    for (let i = 0; i < X.rows; i++) if ((X.data[i * 2] * result.x[0] + X.data[i * 2 + 1] * result.x[1]) * y[i] > 0) correct++;
+    expect(correct).toBe(X.rows);
+    await expect(async () => byId('bcd')({ data: { train: csvData() }, options: { rule: 'best' } })).rejects.toThrow(OptkitError);
+  });
+
+  it('alf-lb balances a skewed score matrix (max violation well below no balancing)', async () => {
+    const rng = new Rng(3);
+    const T = 200;
+    const E = 4;
+    const S = DenseMatrix.zeros(T, E);
+    for (let i = 0; i < T; i++) for (let e = 0; e < E; e++) S.data[i * E + e] = rng.normal() + (e === 0 ? 1.5 : 0);
+    const result = (await byId('alf-lb')({ data: { scores: { kind: 'csv', path: 's.csv', value: S } }, options: { topK: 1, updateRate: 1e-2, maxIter: 2000 } })) as { counts: Int32Array };
+    const counts = Array.from(result.counts);
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(T);
+    expect(Math.max(...counts)).toBeLessThanOrEqual(1.2 * (T / E));
+    await expect(async () => byId('alf-lb')({ data: {}, options: {} })).rejects.toThrow(/data.scores/);
+  });
 });

@@ -3,7 +3,8 @@
  *
  * Optimizers (`lion`, `adamw`, `lamb`, `adahessian`, `mfac`) train an L2-regularised logistic
  * regression on a labelled data set; `normalized-lr-gd` separates a linearly separable one; `slq`
- * estimates the spectrum of a symmetric matrix. Config: `data.train` (LIBSVM, or CSV whose last column
+ * estimates the spectrum of a symmetric matrix; `bcd` runs greedy block-coordinate descent on a
+ * logistic regression; `alf-lb` balances a top-k expert assignment of a score matrix. Config: `data.train` (LIBSVM, or CSV whose last column
  * is the label) or `data.A` (Matrix Market) for `slq`; `options` are the method's own options plus
  * `maxIter`, `tol` and `l2` for the optimizer runs.
  */
@@ -26,6 +27,11 @@ import { lion } from './lion.js';
 import { mfac } from './mfac.js';
 import { normalizedLogisticGD } from './normalized-lr-gd.js';
 import { slq, spectralDensity } from './slq.js';
+import { bcd, type BcdOptions } from './bcd.js';
+import { logisticProblem } from './bcd-problems.js';
+import { solveAssignmentStatic } from './moe-balance.js';
+import { bcdExperiment } from './experiments/bcd.js';
+import { alfLbExperiment } from './experiments/alf-lb.js';
 import { adahessianExperiment } from './experiments/adahessian.js';
 import { batchSizeLrExperiment } from './experiments/batch-size-lr.js';
 import { lambExperiment } from './experiments/lamb.js';
@@ -127,6 +133,32 @@ export const methods: MethodEntry[] = [
     run: ({ data, options }) => {
       const { X, y } = labelledData(data);
       return normalizedLogisticGD({ A: X, y }, options);
+    },
+  },
+  {
+    id: 'bcd',
+    summary: 'Greedy block-coordinate descent (GSQ rule, matrix updates by default) on a logistic regression (data.train)',
+    card: 'bcd',
+    paper: bcdExperiment.paper,
+    run: ({ data, options }) => {
+      const { X, y } = labelledData(data);
+      const result = bcd(logisticProblem(X, y), new Float64Array(X.cols), options as BcdOptions);
+      return { x: result.x, fx: result.fx, converged: result.converged, iterations: result.iterations, reason: result.reason, objective: result.history.map((h) => h.f) };
+    },
+  },
+  {
+    id: 'alf-lb',
+    summary: 'Auxiliary-loss-free load balancing: balanced top-k expert assignment of a token×expert score matrix (data.scores, CSV; options numExperts inferred, topK, updateRate, maxIter)',
+    card: 'alf-lb',
+    paper: alfLbExperiment.paper,
+    run: ({ data, options }) => {
+      const entry = data.scores;
+      if (!entry || entry.kind !== 'csv') {
+        throw new OptkitError('INVALID_ARGUMENT', 'config data.scores must be a CSV file with one row per token and one column per expert', 'data.scores');
+      }
+      const S = entry.value as DenseMatrix;
+      const result = solveAssignmentStatic(S.data, S.rows, { topK: 1, ...options, numExperts: S.cols } as Parameters<typeof solveAssignmentStatic>[2]);
+      return result;
     },
   },
   {
