@@ -31,7 +31,7 @@ describe('createProgram', () => {
     const program = createProgram();
     expect(program.name()).toBe('optkit');
     const byName = new Map(program.commands.map((c) => [c.name(), c]));
-    expect([...byName.keys()].sort()).toEqual(['bench', 'doctor', 'list', 'reproduce', 'run']);
+    expect([...byName.keys()].sort()).toEqual(['bench', 'cluster', 'doctor', 'list', 'reproduce', 'run']);
     const flags = (name: string) => byName.get(name)!.options.map((o) => o.long);
     expect(flags('list')).toEqual(['--json']);
     expect(flags('reproduce')).toEqual(['--quick', '--out', '--seed', '--threads', '--no-html']);

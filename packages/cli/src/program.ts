@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { OptkitError } from '@optkit/core';
 import { registerBench } from './commands/bench.js';
+import { registerCluster } from './commands/cluster.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerList } from './commands/list.js';
 import { registerReproduce } from './commands/reproduce.js';
@@ -39,6 +40,7 @@ export function createProgram(): Command {
   registerBench(program);
   registerRun(program);
   registerDoctor(program);
+  registerCluster(program);
   return program;
 }
 

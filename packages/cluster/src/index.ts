@@ -6,3 +6,14 @@
  * whole public surface.
  */
 export { plugin } from './plugin.js';
+export * from './wire.js';
+export * from './mdp.js';
+export * from './broker.js';
+export * from './security.js';
+export * from './config.js';
+export * from './client.js';
+export * from './coordinator.js';
+export * from './worker.js';
+export * from './worker-backend.js';
+export * from './local.js';
+export type { PoolTask, PoolOutcome, PoolThreadData } from './pool-thread.js';

@@ -4,10 +4,12 @@
  * in the plugins a worker loads.
  */
 import { definePlugin } from '@optkit/core';
+import { brokerBenchmark } from './benchmarks/broker.js';
+import { scalingBenchmark } from './benchmarks/scaling.js';
 
 export const plugin = definePlugin({
   name: '@optkit/cluster',
   methods: [],
   experiments: [],
-  benchmarks: [],
+  benchmarks: [brokerBenchmark, scalingBenchmark],
 });

@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import type { BenchContext } from '@optkit/core';
+import { plugin } from '../plugin.js';
+import { brokerBenchmark, makeBrokerBenchmark } from './broker.js';
+
+const ctx = (): BenchContext => ({ quick: true, seed: 1, progress: () => {}, log: () => {} });
+
+describe('cluster.broker benchmark', () => {
+  it('is registered in the cluster plugin', () => {
+    expect(brokerBenchmark.id).toBe('cluster.broker');
+    expect(plugin.benchmarks.map((b) => b.id)).toContain('cluster.broker');
+  });
+
+  it('measures raw and broker round trips and throughput (tiny sizes)', async () => {
+    const result = await makeBrokerBenchmark({ roundTrips: 40, bigTasks: 4, bigLength: 1000, inFlight: 2, rounds: 1 }).run(ctx());
+    expect(result.rows.map((r) => r.unit)).toEqual(['µs', 'µs', 'GB/s', 'µs', 'GB/s', 'µs']);
+    const [rtt, overhead, tput] = result.rows;
+    expect(rtt.value).toBeGreaterThan(0);
+    expect(rtt.reference!.value).toBeGreaterThan(0);
+    expect(overhead.value).toBeCloseTo(rtt.value - rtt.reference!.value, 9);
+    expect(tput.value).toBeGreaterThan(0);
+    expect(tput.ratio).toBeCloseTo(tput.value / tput.reference!.value, 12);
+    expect(typeof tput.pass).toBe('boolean');
+  });
+});

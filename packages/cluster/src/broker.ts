@@ -1,0 +1,768 @@
+/**
+ * The Majordomo broker: one ROUTER socket speaking MDP 0.1 (RFC 7/MDP) to clients and workers,
+ * wire-compatible with the zguide brokers, plus optkit's reliability additions.
+ *
+ * Behaviour (RFC 7 unless marked optkit):
+ * - Workers register a service with READY; the broker dispatches requests for that service to idle
+ *   workers least-recently-used first, one request per worker at a time, and queues requests while
+ *   every worker is busy.
+ * - Heartbeats: the broker sends HEARTBEAT to every worker each `heartbeatIntervalMs` and drops a worker
+ *   it has heard nothing from (any command counts) for `heartbeatIntervalMs × heartbeatLiveness` (checked
+ *   every min(interval/4, 100 ms)).
+ *   A command other than READY from an unknown worker, a second READY, or a READY for an `mmi.*` (or
+ *   `optkit.*`) service gets a DISCONNECT — which is how workers re-register after a broker restart.
+ * - optkit: every request is a task with an id: the `id` of the optkit MessagePack header in the first
+ *   body frame (wire.ts), or, for a plain MDP client whose body is anything else, an id the broker
+ *   assigns. A task held by a worker that dies (heartbeat expiry, DISCONNECT, protocol error) goes back
+ *   to the front of its service's queue for another worker, up to `maxAttempts` dispatches; then the
+ *   client gets an UNAVAILABLE error. A reply for a task that is already answered (a second REPLY, a
+ *   late reply from a worker that was given up on) is dropped and counted; a late reply from a worker
+ *   given up on for a task still pending is delivered (the task is then done, and the reply of the
+ *   worker it was re-queued to is dropped as a duplicate).
+ * - optkit, unknown services: a request for a service with no registered worker waits in the queue for
+ *   `unknownServiceGraceMs` (default: the liveness window) counted from its arrival or from the moment
+ *   the service's last worker went away, whichever is later; if no worker registers for the service in
+ *   that time, the client gets an error (UNAVAILABLE; `"404"` for plain MDP clients). A request whose
+ *   header `deadline` passes while it is queued gets TIMEOUT (`"504"`). Nothing waits forever.
+ * - optkit error replies: to an optkit client a one-frame optkit payload `{v, id, service, error:
+ *   {code, message}}`; to a plain MDP client two text frames, an HTTP-like status (`"400"` protocol,
+ *   `"404"` no such service, `"413"` too large, `"503"` no worker could finish it, `"504"` deadline) and
+ *   a message.
+ * - MMI (RFC 8): `mmi.service` answers `"200"`/`"404"`, other `mmi.*` `"501"`. `optkit.status` answers an
+ *   optkit payload whose `header` is {@link BrokerStats}.
+ * - Malformed input never stops the broker: messages breaking MDP (wrong protocol header, missing
+ *   delimiter, truncated, unknown command, garbage) are dropped and counted; a request whose optkit
+ *   header has another version is refused with PROTOCOL; frames over `limits.maxFrameBytes` are refused
+ *   by libzmq before allocation (`maxMessageSize`: it drops the connection, counted in
+ *   `peerDisconnects`), and messages over the frame-count or total-size limits are refused and
+ *   counted as `oversize`.
+ */
+import * as zmq from 'zeromq';
+import { OptkitError, checkOption } from '@optkit/core';
+import { Fifo } from './fifo.js';
+import {
+  MMI_PREFIX,
+  MMI_SERVICE,
+  OPTKIT_STATUS,
+  brokerDisconnect,
+  brokerHeartbeat,
+  brokerReply,
+  brokerRequest,
+  parseBrokerInbound,
+  type Frame,
+} from './mdp.js';
+import { ZapHandler, assertZ85Key, curveServerOptions, type KeyPair } from './security.js';
+import { encodePayload, peekHeader, resolveLimits, type WireLimits } from './wire.js';
+
+/** CURVE settings of a broker: its key pair and the public keys allowed to connect. */
+export interface BrokerCurveOptions extends KeyPair {
+  /** Z85 public keys of the clients and workers allowed to connect. */
+  allow: Iterable<string>;
+}
+
+export interface BrokerOptions {
+  /** Milliseconds between HEARTBEATs to workers (default 2500, as the zguide broker). */
+  heartbeatIntervalMs?: number;
+  /** Missed heartbeat intervals before a silent worker is dropped (default 3). */
+  heartbeatLiveness?: number;
+  /** How long a request for a service without workers waits for one (default: interval × liveness). */
+  unknownServiceGraceMs?: number;
+  /** Dispatches per task before the broker gives up on it after worker deaths (default 3). */
+  maxAttempts?: number;
+  /** Most queued requests per service; more are refused with LIMIT_EXCEEDED (default 100 000). */
+  maxQueue?: number;
+  /** Most services known at once (default 10 000); requests for more new names are refused. */
+  maxServices?: number;
+  /** Size limits of request and reply bodies (wire.ts defaults). `maxFrameBytes` also sets libzmq's `maxMessageSize`. */
+  limits?: Partial<WireLimits>;
+  /** Task ids remembered after completion, to recognize duplicate replies (default 65 536). */
+  completedMemory?: number;
+  /** CURVE encryption with a ZAP allow-list; off by default (plain-text, unauthenticated). */
+  curve?: BrokerCurveOptions;
+  /** Optional logger for notable events (worker lost, task re-queued, refused key). */
+  log?: (line: string) => void;
+}
+
+/** Per-service figures in {@link BrokerStats}. */
+export interface ServiceStats {
+  name: string;
+  workers: number;
+  idle: number;
+  queued: number;
+  inFlight: number;
+}
+
+/** The broker's counters and state, also served as `optkit.status`. */
+export interface BrokerStats {
+  endpoints: string[];
+  uptimeMs: number;
+  workers: number;
+  idleWorkers: number;
+  services: ServiceStats[];
+  /** Requests waiting for a worker, all services. */
+  queueDepth: number;
+  /** Tasks dispatched and not yet answered. */
+  inFlight: number;
+  /** Client requests accepted into a queue. */
+  requests: number;
+  /** Replies delivered to clients (worker replies, not errors). */
+  replies: number;
+  /** Error replies sent by the broker (unknown service, deadline, refused, lost too often). */
+  errors: number;
+  /** Tasks put back in the queue after their worker died. */
+  requeued: number;
+  /** Replies dropped because their task was already answered. */
+  duplicateReplies: number;
+  /** Requests whose (client, id) was already queued or in flight: ignored, the first copy answers. */
+  duplicateRequests: number;
+  /** Replies from workers given up on that matched no pending task and no remembered one. */
+  lateReplies: number;
+  /** Messages breaking MDP, dropped. */
+  malformed: number;
+  /** Requests over the frame-count or size limits, refused. */
+  oversize: number;
+  /** Requests with an optkit header of another version, refused with PROTOCOL. */
+  badVersion: number;
+  /** Requests refused because no worker registered for their service in the grace period. */
+  unknownService: number;
+  /** Queued requests whose deadline passed. */
+  expired: number;
+  /** Tasks failed after `maxAttempts` dispatches. */
+  failedTasks: number;
+  /** Workers dropped for missing heartbeats. */
+  heartbeatExpiries: number;
+  /** Workers that sent DISCONNECT. */
+  workerDisconnects: number;
+  /** DISCONNECTs sent to peers that broke the worker protocol (unknown worker, double READY, mmi.* service). */
+  protocolDisconnects: number;
+  /** Messages the ROUTER could not deliver (peer gone or its queue full). */
+  undeliverable: number;
+  /** CURVE handshakes refused by the ZAP allow-list. */
+  refusedAuth: number;
+  /** Handshakes that failed before ZAP (e.g. a client without CURVE against a CURVE broker). */
+  handshakeFailures: number;
+  /** Connections that ended (includes those libzmq cut for frames over maxMessageSize). */
+  peerDisconnects: number;
+}
+
+interface Service {
+  name: string;
+  workers: Set<Worker>;
+  /** Idle workers, least recently used first. */
+  idle: Worker[];
+  queue: Fifo<Task>;
+  /** Live (not done) tasks in `queue`. */
+  queued: number;
+  inFlight: number;
+  /** When the service last had a worker (or was created). */
+  lastWorkerAt: number;
+}
+
+interface Worker {
+  id: Buffer;
+  key: string;
+  service: Service;
+  expiresAt: number;
+  task: Task | null;
+}
+
+interface Task {
+  key: string;
+  id: string;
+  service: Service;
+  client: Buffer;
+  body: Buffer[];
+  /** The body starts with an optkit header (so errors go back as optkit payloads). */
+  ours: boolean;
+  arrivedAt: number;
+  deadline?: number;
+  attempts: number;
+  worker: Worker | null;
+  /** Sitting in its service's queue (counted in `queued`). */
+  inQueue: boolean;
+  done: boolean;
+}
+
+const STATUS_OF: Record<string, string> = {
+  PROTOCOL: '400',
+  NOT_FOUND: '404',
+  LIMIT_EXCEEDED: '413',
+  UNAVAILABLE: '503',
+  TIMEOUT: '504',
+};
+
+const idKey = (id: Buffer): string => id.toString('latin1');
+
+/** A Majordomo (MDP 0.1) broker with heartbeats, task re-queueing, status and optional CURVE. */
+export class Broker {
+  readonly heartbeatIntervalMs: number;
+  readonly heartbeatLiveness: number;
+  readonly unknownServiceGraceMs: number;
+  readonly maxAttempts: number;
+  readonly maxQueue: number;
+  readonly maxServices: number;
+  readonly limits: WireLimits;
+  private readonly completedMemory: number;
+  private readonly log?: (line: string) => void;
+
+  private readonly context: zmq.Context;
+  private readonly socket: zmq.Router;
+  private readonly zap: ZapHandler | null = null;
+  private readonly curve?: BrokerCurveOptions;
+
+  private readonly services = new Map<string, Service>();
+  private readonly workers = new Map<string, Worker>();
+  private readonly pending = new Map<string, Task>();
+  private readonly completed = new Set<string>();
+  private readonly outbox = new Fifo<Frame[]>(1024);
+  private sending = false;
+  private timer: NodeJS.Timeout | null = null;
+  private nextHeartbeatAt = 0;
+  private nextSweepAt = 0;
+  private nextTaskId = 1;
+  private readonly startedAt = Date.now();
+  private readonly endpoints: string[] = [];
+  private started = false;
+  private closed = false;
+  private loop: Promise<void> | null = null;
+  private readonly counters = {
+    requests: 0,
+    replies: 0,
+    errors: 0,
+    requeued: 0,
+    duplicateReplies: 0,
+    duplicateRequests: 0,
+    lateReplies: 0,
+    malformed: 0,
+    oversize: 0,
+    badVersion: 0,
+    unknownService: 0,
+    expired: 0,
+    failedTasks: 0,
+    heartbeatExpiries: 0,
+    workerDisconnects: 0,
+    protocolDisconnects: 0,
+    undeliverable: 0,
+    handshakeFailures: 0,
+    peerDisconnects: 0,
+  };
+
+  constructor(options: BrokerOptions = {}) {
+    const fn = 'Broker';
+    this.heartbeatIntervalMs = checkOption(options.heartbeatIntervalMs ?? 2500, 'heartbeatIntervalMs', { min: 1, integer: true }, fn);
+    this.heartbeatLiveness = checkOption(options.heartbeatLiveness ?? 3, 'heartbeatLiveness', { min: 1, integer: true }, fn);
+    this.unknownServiceGraceMs = checkOption(
+      options.unknownServiceGraceMs ?? this.heartbeatIntervalMs * this.heartbeatLiveness,
+      'unknownServiceGraceMs',
+      { min: 0 },
+      fn,
+    );
+    this.maxAttempts = checkOption(options.maxAttempts ?? 3, 'maxAttempts', { min: 1, integer: true }, fn);
+    this.maxQueue = checkOption(options.maxQueue ?? 100_000, 'maxQueue', { min: 1, integer: true }, fn);
+    this.maxServices = checkOption(options.maxServices ?? 10_000, 'maxServices', { min: 1, integer: true }, fn);
+    this.completedMemory = checkOption(options.completedMemory ?? 65_536, 'completedMemory', { min: 0, integer: true }, fn);
+    this.limits = resolveLimits(options.limits, fn);
+    if (options.log) this.log = options.log;
+
+    const frameCap = Math.max(this.limits.maxFrameBytes, this.limits.maxHeaderBytes, 4096);
+    const socketOptions: Record<string, unknown> = {
+      linger: 0,
+      mandatory: true,
+      // Never block the event loop's only sender on one slow peer: a full peer queue fails the send
+      // at once (counted as undeliverable) instead of stalling every other client and worker.
+      sendTimeout: 0,
+      sendHighWaterMark: 100_000,
+      maxMessageSize: frameCap,
+    };
+    if (options.curve) {
+      const c = options.curve;
+      assertZ85Key(c.publicKey, 'curve.publicKey');
+      assertZ85Key(c.secretKey, 'curve.secretKey');
+      // The ZAP endpoint is per context, so a CURVE broker gets a context of its own.
+      this.context = new zmq.Context({ blocky: false });
+      this.curve = c;
+      this.zap = new ZapHandler(this.context, c.allow);
+      this.zap.onRefused = (key, address) => this.log?.(`broker: refused CURVE key ${key ?? '(none)'} from ${address}`);
+      Object.assign(socketOptions, curveServerOptions(c));
+    } else {
+      this.context = zmq.context;
+    }
+    this.socket = new zmq.Router({ ...socketOptions, context: this.context } as ConstructorParameters<typeof zmq.Router>[0]);
+    const events = this.socket.events;
+    events.on('disconnect', () => this.counters.peerDisconnects++);
+    events.on('handshake:error:protocol', () => this.counters.handshakeFailures++);
+    events.on('handshake:error:other', () => this.counters.handshakeFailures++);
+  }
+
+  /**
+   * Binds the ROUTER to `endpoint` (e.g. `tcp://*:5555`, `tcp://127.0.0.1:0` for an ephemeral port,
+   * `ipc:///tmp/x`) and starts serving. Returns the endpoint actually bound. May be called for
+   * several endpoints.
+   */
+  async bind(endpoint: string): Promise<string> {
+    if (this.closed) throw new OptkitError('UNAVAILABLE', 'Broker.bind: the broker is closed', 'endpoint');
+    if (typeof endpoint !== 'string' || !/^[a-z]+:\/\//.test(endpoint)) {
+      throw new OptkitError('INVALID_ARGUMENT', `Broker.bind: endpoint ${JSON.stringify(endpoint)} is not a ZeroMQ address like tcp://*:5555`, 'endpoint');
+    }
+    if (this.zap) await this.zap.start();
+    // libzmq spells "any port" as `*`; accept the common `:0` too.
+    const address = endpoint.replace(/:0$/, ':*');
+    await this.socket.bind(address);
+    const bound = this.socket.lastEndpoint ?? endpoint;
+    this.endpoints.push(bound);
+    if (!this.started) {
+      this.started = true;
+      this.nextHeartbeatAt = Date.now() + this.heartbeatIntervalMs;
+      // Expiry is checked often enough that a silent worker goes within its liveness window plus at
+      // most 100 ms; the queue sweep (deadlines, grace periods) runs at most every 250 ms.
+      this.timer = setInterval(() => this.tick(), Math.max(5, Math.min(100, Math.floor(this.heartbeatIntervalMs / 4))));
+      this.loop = this.receiveLoop();
+    }
+    return bound;
+  }
+
+  /** The last endpoint bound (with the real port), or undefined before {@link bind}. */
+  get endpoint(): string | undefined {
+    return this.endpoints[this.endpoints.length - 1];
+  }
+
+  /** The broker's public CURVE key when CURVE is on. */
+  get publicKey(): string | undefined {
+    return this.curve?.publicKey;
+  }
+
+  /** Adds a public key to the CURVE allow-list at run time (UNSUPPORTED without CURVE). */
+  allowKey(key: string): void {
+    if (!this.zap) throw new OptkitError('UNSUPPORTED', 'Broker.allowKey: CURVE is not enabled', 'key');
+    this.zap.allow(key);
+  }
+
+  /** Stops serving: closes the sockets and timers. Pending tasks are dropped (clients retry elsewhere). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.socket.close();
+    this.zap?.close();
+    await this.loop?.catch(() => undefined);
+  }
+
+  /** A snapshot of all counters and per-service state. */
+  stats(): BrokerStats {
+    const services: ServiceStats[] = [];
+    let queueDepth = 0;
+    let inFlight = 0;
+    let idleWorkers = 0;
+    for (const s of this.services.values()) {
+      services.push({ name: s.name, workers: s.workers.size, idle: s.idle.length, queued: s.queued, inFlight: s.inFlight });
+      queueDepth += s.queued;
+      inFlight += s.inFlight;
+      idleWorkers += s.idle.length;
+    }
+    services.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return {
+      endpoints: [...this.endpoints],
+      uptimeMs: Date.now() - this.startedAt,
+      workers: this.workers.size,
+      idleWorkers,
+      services,
+      queueDepth,
+      inFlight,
+      ...this.counters,
+      refusedAuth: this.zap ? this.zap.stats().refused : 0,
+    };
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Receiving
+
+  private async receiveLoop(): Promise<void> {
+    try {
+      for await (const frames of this.socket) {
+        try {
+          this.handle(frames);
+        } catch (err) {
+          // A bug in a handler must not take the broker down with it; count and carry on.
+          this.counters.malformed++;
+          this.log?.(`broker: error handling a message: ${(err as Error).message}`);
+        }
+      }
+    } catch (err) {
+      if (!this.closed) this.log?.(`broker: receive loop ended: ${(err as Error).message}`);
+    }
+  }
+
+  private handle(frames: Buffer[]): void {
+    const msg = parseBrokerInbound(frames);
+    switch (msg.kind) {
+      case 'client':
+        this.onClient(msg.sender, msg.service, msg.body);
+        return;
+      case 'ready':
+        this.onReady(msg.sender, msg.service);
+        return;
+      case 'reply':
+        this.onReply(msg.sender, msg.client, msg.body);
+        return;
+      case 'heartbeat': {
+        const w = this.workers.get(idKey(msg.sender));
+        if (w) this.refresh(w);
+        else this.disconnectPeer(msg.sender);
+        return;
+      }
+      case 'disconnect': {
+        const w = this.workers.get(idKey(msg.sender));
+        if (w) {
+          this.counters.workerDisconnects++;
+          this.deleteWorker(w, 'sent DISCONNECT');
+        }
+        return;
+      }
+      default:
+        this.counters.malformed++;
+    }
+  }
+
+  private checkBody(body: Buffer[]): string | null {
+    if (body.length - 1 > this.limits.maxFrames) return `${body.length} body frames exceed ${this.limits.maxFrames + 1}`;
+    let total = 0;
+    for (let i = 0; i < body.length; i++) {
+      const n = body[i].byteLength;
+      if (n > this.limits.maxFrameBytes) return `frame ${i} of ${n} bytes exceeds maxFrameBytes ${this.limits.maxFrameBytes}`;
+      total += n;
+    }
+    if (total > this.limits.maxTotalBytes) return `body of ${total} bytes exceeds maxTotalBytes ${this.limits.maxTotalBytes}`;
+    return null;
+  }
+
+  private onClient(client: Buffer, serviceName: string, body: Buffer[]): void {
+    const peek = peekHeader(body[0], this.limits.maxHeaderBytes);
+    const ours = peek.kind !== 'foreign';
+    const givenId = peek.kind === 'ours' ? peek.id : undefined;
+    const oversize = this.checkBody(body);
+    if (oversize) {
+      this.counters.oversize++;
+      this.sendError(client, serviceName, ours, givenId, 'LIMIT_EXCEEDED', `broker: request refused: ${oversize}`);
+      return;
+    }
+    if (peek.kind === 'bad-version') {
+      this.counters.badVersion++;
+      this.sendError(client, serviceName, true, undefined, 'PROTOCOL', `broker: request header has version v=${JSON.stringify(peek.v)}; this broker speaks v=1`);
+      return;
+    }
+    if (serviceName.startsWith(MMI_PREFIX) || serviceName === OPTKIT_STATUS) {
+      this.onInternal(client, serviceName, body, givenId);
+      return;
+    }
+    const now = Date.now();
+    if (peek.kind === 'ours' && peek.deadline !== undefined && peek.deadline <= now) {
+      this.counters.expired++;
+      this.sendError(client, serviceName, true, givenId, 'TIMEOUT', `broker: task ${givenId ?? ''} arrived after its deadline`);
+      return;
+    }
+    let service = this.services.get(serviceName);
+    if (!service) {
+      if (this.services.size >= this.maxServices) this.pruneServices();
+      if (this.services.size >= this.maxServices) {
+        this.sendError(client, serviceName, ours, givenId, 'LIMIT_EXCEEDED', `broker: too many services (${this.maxServices})`);
+        return;
+      }
+      service = { name: serviceName, workers: new Set(), idle: [], queue: new Fifo(), queued: 0, inFlight: 0, lastWorkerAt: now };
+      this.services.set(serviceName, service);
+    }
+    if (service.queued >= this.maxQueue) {
+      this.sendError(client, serviceName, ours, givenId, 'LIMIT_EXCEEDED', `broker: queue of ${serviceName} is full (${this.maxQueue} requests)`);
+      return;
+    }
+    const id = givenId ?? `b${this.nextTaskId++}`;
+    const key = `${idKey(client)}\u0000${id}`;
+    if (this.pending.has(key)) {
+      // A client retry of a task still queued or running: the first copy's reply will answer it.
+      this.counters.duplicateRequests++;
+      return;
+    }
+    const task: Task = { key, id, service, client, body, ours, arrivedAt: now, attempts: 0, worker: null, inQueue: true, done: false };
+    if (peek.kind === 'ours' && peek.deadline !== undefined) task.deadline = peek.deadline;
+    this.pending.set(key, task);
+    this.counters.requests++;
+    service.queue.push(task);
+    service.queued++;
+    this.dispatch(service);
+  }
+
+  private onInternal(client: Buffer, serviceName: string, body: Buffer[], id: string | undefined): void {
+    if (serviceName === OPTKIT_STATUS) {
+      const frames = encodePayload({ ...(id !== undefined ? { id } : {}), service: OPTKIT_STATUS, header: this.stats() as unknown as Record<string, unknown> });
+      this.enqueue(brokerReply(client, serviceName, frames));
+      return;
+    }
+    if (serviceName === MMI_SERVICE) {
+      const name = body[0]?.toString('utf8') ?? '';
+      const s = this.services.get(name);
+      const code = name === OPTKIT_STATUS || name === MMI_SERVICE || (s !== undefined && s.workers.size > 0) ? '200' : '404';
+      this.enqueue(brokerReply(client, serviceName, [code]));
+      return;
+    }
+    this.enqueue(brokerReply(client, serviceName, ['501']));
+  }
+
+  private onReady(sender: Buffer, serviceName: string): void {
+    const key = idKey(sender);
+    const existing = this.workers.get(key);
+    if (existing) {
+      // RFC 7: READY is only the first command; a repeat is a protocol error.
+      this.deleteWorker(existing, 'sent READY twice');
+      this.disconnectPeer(sender);
+      return;
+    }
+    if (serviceName.startsWith(MMI_PREFIX) || serviceName.startsWith('optkit.')) {
+      this.disconnectPeer(sender);
+      return;
+    }
+    let service = this.services.get(serviceName);
+    if (!service) {
+      if (this.services.size >= this.maxServices) this.pruneServices();
+      if (this.services.size >= this.maxServices) {
+        this.disconnectPeer(sender);
+        return;
+      }
+      service = { name: serviceName, workers: new Set(), idle: [], queue: new Fifo(), queued: 0, inFlight: 0, lastWorkerAt: Date.now() };
+      this.services.set(serviceName, service);
+    }
+    const worker: Worker = { id: sender, key, service, expiresAt: 0, task: null };
+    this.refresh(worker);
+    this.workers.set(key, worker);
+    service.workers.add(worker);
+    service.lastWorkerAt = Date.now();
+    service.idle.push(worker);
+    this.dispatch(service);
+  }
+
+  private onReply(sender: Buffer, client: Buffer, body: Buffer[]): void {
+    const worker = this.workers.get(idKey(sender));
+    if (!worker) {
+      this.onLateReply(sender, client, body);
+      return;
+    }
+    this.refresh(worker);
+    const task = worker.task;
+    if (!task) {
+      this.counters.duplicateReplies++;
+      return;
+    }
+    if (!task.client.equals(client)) {
+      // MDP: a worker holds one request at a time, so a REPLY names that request's client. One naming
+      // another client breaks the protocol: drop it, and the worker, whose task goes to another worker.
+      this.counters.malformed++;
+      this.deleteWorker(worker, 'replied to the wrong client');
+      this.disconnectPeer(sender);
+      return;
+    }
+    worker.task = null;
+    task.worker = null;
+    task.service.inFlight--;
+    if (task.done) this.counters.duplicateReplies++;
+    else this.complete(task, body);
+    if (worker.service.workers.has(worker)) {
+      worker.service.idle.push(worker);
+      this.dispatch(worker.service);
+    }
+  }
+
+  /** A REPLY from a worker the broker does not know (given up on, or from before a restart). */
+  private onLateReply(sender: Buffer, client: Buffer, body: Buffer[]): void {
+    const peek = peekHeader(body[0], this.limits.maxHeaderBytes);
+    if (peek.kind === 'ours' && peek.id !== undefined) {
+      const key = `${idKey(client)}\u0000${peek.id}`;
+      const task = this.pending.get(key);
+      if (task && !task.done) {
+        this.complete(task, body);
+      } else if (this.completed.has(key)) {
+        this.counters.duplicateReplies++;
+      } else {
+        this.counters.lateReplies++;
+      }
+    } else {
+      this.counters.lateReplies++;
+    }
+    this.disconnectPeer(sender);
+  }
+
+  /** Delivers a worker's reply and retires the task; a copy still queued or running is left to be dropped. */
+  private complete(task: Task, body: Buffer[]): void {
+    task.done = true;
+    this.pending.delete(task.key);
+    if (task.inQueue) {
+      // A late reply overtook the re-queued copy; dispatch skips done tasks.
+      task.inQueue = false;
+      task.service.queued--;
+    }
+    this.remember(task.key);
+    this.counters.replies++;
+    this.enqueue(brokerReply(task.client, task.service.name, body));
+  }
+
+  private remember(key: string): void {
+    if (this.completedMemory === 0) return;
+    this.completed.add(key);
+    if (this.completed.size > this.completedMemory) {
+      // Sets iterate in insertion order: drop the oldest.
+      const oldest = this.completed.values().next().value;
+      if (oldest !== undefined) this.completed.delete(oldest);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Dispatch, workers, expiry
+
+  private dispatch(service: Service): void {
+    const now = Date.now();
+    while (service.idle.length > 0 && service.queued > 0) {
+      const task = service.queue.shift();
+      if (!task) {
+        service.queued = 0;
+        break;
+      }
+      if (task.done) continue;
+      task.inQueue = false;
+      service.queued--;
+      if (task.deadline !== undefined && task.deadline <= now) {
+        this.counters.expired++;
+        this.fail(task, 'TIMEOUT', `broker: task ${task.id} passed its deadline while queued`);
+        continue;
+      }
+      const worker = service.idle.shift()!;
+      worker.task = task;
+      task.worker = worker;
+      task.attempts++;
+      service.inFlight++;
+      this.enqueue(brokerRequest(worker.id, task.client, task.body));
+    }
+  }
+
+  private refresh(worker: Worker): void {
+    worker.expiresAt = Date.now() + this.heartbeatIntervalMs * this.heartbeatLiveness;
+  }
+
+  private deleteWorker(worker: Worker, reason: string): void {
+    const service = worker.service;
+    this.workers.delete(worker.key);
+    service.workers.delete(worker);
+    const i = service.idle.indexOf(worker);
+    if (i >= 0) service.idle.splice(i, 1);
+    if (service.workers.size === 0) service.lastWorkerAt = Date.now();
+    const task = worker.task;
+    worker.task = null;
+    if (task) {
+      task.worker = null;
+      service.inFlight--;
+      if (!task.done) {
+        if (task.attempts >= this.maxAttempts) {
+          this.counters.failedTasks++;
+          this.fail(task, 'UNAVAILABLE', `broker: task ${task.id} lost with ${task.attempts} workers (last: ${reason}); giving up`);
+        } else {
+          this.counters.requeued++;
+          this.log?.(`broker: worker of ${service.name} ${reason}; re-queueing task ${task.id}`);
+          service.queue.unshift(task);
+          task.inQueue = true;
+          service.queued++;
+        }
+      }
+    }
+    this.dispatch(service);
+  }
+
+  private disconnectPeer(id: Buffer): void {
+    this.counters.protocolDisconnects++;
+    this.enqueue(brokerDisconnect(id));
+  }
+
+  private tick(): void {
+    if (this.closed) return;
+    const now = Date.now();
+    for (const worker of [...this.workers.values()]) {
+      if (worker.expiresAt < now) {
+        this.counters.heartbeatExpiries++;
+        this.deleteWorker(worker, 'missed heartbeats');
+      }
+    }
+    if (now >= this.nextHeartbeatAt) {
+      this.nextHeartbeatAt = now + this.heartbeatIntervalMs;
+      for (const worker of this.workers.values()) this.enqueue(brokerHeartbeat(worker.id));
+    }
+    if (now < this.nextSweepAt) return;
+    this.nextSweepAt = now + Math.max(5, Math.min(250, Math.floor(this.heartbeatIntervalMs / 4)));
+    for (const [name, service] of this.services) {
+      if (service.queue.length === 0) {
+        // Forget names nobody serves or asks for any more (garbage names, long-gone services).
+        if (service.workers.size === 0 && service.inFlight === 0 && now - service.lastWorkerAt >= this.unknownServiceGraceMs) this.services.delete(name);
+        continue;
+      }
+      const noWorkers = service.workers.size === 0;
+      service.queue.filter((task) => {
+        if (task.done) return false;
+        task.inQueue = false;
+        if (task.deadline !== undefined && task.deadline <= now) {
+          this.counters.expired++;
+          this.fail(task, 'TIMEOUT', `broker: task ${task.id} passed its deadline while queued`);
+          return false;
+        }
+        if (noWorkers && now - Math.max(task.arrivedAt, service.lastWorkerAt) >= this.unknownServiceGraceMs) {
+          this.counters.unknownService++;
+          this.fail(task, 'UNAVAILABLE', `broker: no worker for service ${JSON.stringify(service.name)} within ${this.unknownServiceGraceMs} ms`);
+          return false;
+        }
+        task.inQueue = true;
+        return true;
+      });
+      service.queued = service.queue.length;
+    }
+  }
+
+  /** Forgets services with no workers, no queue and nothing in flight (bounded memory under garbage names). */
+  private pruneServices(): void {
+    for (const [name, s] of this.services) {
+      if (s.workers.size === 0 && s.queued === 0 && s.inFlight === 0) this.services.delete(name);
+    }
+  }
+
+  private fail(task: Task, code: string, message: string): void {
+    task.done = true;
+    this.pending.delete(task.key);
+    this.sendError(task.client, task.service.name, task.ours, task.id, code, message);
+  }
+
+  private sendError(client: Buffer, service: string, ours: boolean, id: string | undefined, code: string, message: string): void {
+    this.counters.errors++;
+    const status = code === 'UNAVAILABLE' && message.includes('no worker for service') ? '404' : (STATUS_OF[code] ?? '500');
+    const body: Frame[] = ours ? encodePayload({ ...(id !== undefined ? { id } : {}), service, error: { code, message } }) : [status, message];
+    this.enqueue(brokerReply(client, service, body));
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Sending: zeromq.js allows one send in progress per socket, so all sends go through one queue.
+
+  private enqueue(frames: Frame[]): void {
+    if (this.closed) return;
+    this.outbox.push(frames);
+    if (!this.sending) void this.pump();
+  }
+
+  private async pump(): Promise<void> {
+    this.sending = true;
+    try {
+      while (this.outbox.length > 0 && !this.closed) {
+        const frames = this.outbox.shift()!;
+        try {
+          await this.socket.send(frames);
+        } catch {
+          // EHOSTUNREACH (peer gone) or EAGAIN (its queue full, sendTimeout 0).
+          this.counters.undeliverable++;
+        }
+      }
+    } finally {
+      this.sending = false;
+    }
+  }
+}

@@ -1,0 +1,374 @@
+/**
+ * The cluster client: a {@link JobExecutor} over an MDP 0.1 broker (client sub-protocol, MDPC01) on
+ * one ZeroMQ DEALER socket, so drivers written against `JobExecutor` run unchanged on a cluster.
+ *
+ * Requests are asynchronous, as in the zguide's `mdcliapi2`: many are in flight on one socket, each
+ * carries a task id in its optkit header, and replies are matched by that id (a reply whose id is no
+ * longer pending — a duplicate after a resend — is dropped and counted). A request that gets no reply
+ * within its attempt window is resent with the same id, up to `retries` times; tasks are idempotent,
+ * so a resend is always safe. When the broker goes away and comes back (a restart), ZeroMQ reconnects
+ * the socket and the client resends every pending request at once, without waiting for the window.
+ * A dead worker's tasks are the broker's business (it re-queues them by id).
+ *
+ * Error replies are final (not retried): the handler ran and failed, or the broker refused the
+ * request. They reject with an OptkitError carrying the remote code (REMOTE_ERROR for plain errors,
+ * TIMEOUT for a task past its deadline, NOT_FOUND / UNAVAILABLE for a service nobody serves).
+ */
+import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
+import { Dealer } from 'zeromq';
+import { OptkitError, checkOption, type JobExecutor, type JobReply, type JobRequest, type MapOptions, type OptkitErrorCode, type SubmitOptions } from '@optkit/core';
+import { clientConfigSchema, parseConfig, type ClientConfig } from './config.js';
+import { OPTKIT_STATUS, clientRequest, parseClientReply, type Frame } from './mdp.js';
+import { decodePayload, encodePayload, resolveLimits, type WireLimits } from './wire.js';
+
+export interface ClusterClientOptions extends ClientConfig {
+  /** Size limits on replies (defaults: wire.ts DEFAULT_WIRE_LIMITS). */
+  limits?: Partial<WireLimits>;
+}
+
+export interface ClusterSubmitOptions extends SubmitOptions {
+  /** Resends after an attempt got no reply (default: the client's `retries`, 3). */
+  retries?: number;
+}
+
+export interface ClusterMapOptions extends MapOptions {
+  retries?: number;
+  /** Called after each reply with the number done so far. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** Counters of a client. */
+export interface ClientStats {
+  sent: number;
+  /** Requests sent again (attempt window passed, or the broker reconnected). */
+  resent: number;
+  replies: number;
+  /** Replies for ids no longer pending (answers to a resent request that already got one). */
+  duplicates: number;
+  /** Replies that could not be parsed (dropped). */
+  invalid: number;
+  /** Times the socket reconnected to the broker. */
+  reconnects: number;
+  pending: number;
+}
+
+interface Pending {
+  service: string;
+  request: JobRequest;
+  timeoutMs: number;
+  retriesLeft: number;
+  attempt: number;
+  body: Frame[];
+  timer?: NodeJS.Timeout;
+  resolve: (r: JobReply) => void;
+  reject: (e: unknown) => void;
+  cleanup: () => void;
+}
+
+const KNOWN_CODES = new Set<string>([
+  'SHAPE_MISMATCH', 'NOT_FINITE', 'INVALID_OPTION', 'INVALID_ARGUMENT', 'EMPTY_INPUT', 'NOT_SPD', 'SINGULAR', 'PARSE_ERROR',
+  'LIMIT_EXCEEDED', 'NOT_FOUND', 'DUPLICATE', 'UNSUPPORTED', 'ABORTED', 'TIMEOUT', 'REMOTE_ERROR', 'UNAVAILABLE', 'PROTOCOL',
+]);
+
+/** The OptkitError code for a remote error code (unknown codes become REMOTE_ERROR). */
+export function remoteCode(code: string): OptkitErrorCode {
+  return (KNOWN_CODES.has(code) ? code : 'REMOTE_ERROR') as OptkitErrorCode;
+}
+
+/**
+ * The extra wait after a task's deadline before the client gives up on an attempt: the worker
+ * answers TIMEOUT at the deadline itself, and that answer should win over a resend.
+ */
+export function attemptGraceMs(timeoutMs: number): number {
+  return Math.round(Math.min(2000, Math.max(250, timeoutMs * 0.1)));
+}
+
+/**
+ * A client of an optkit broker. Construct it (the socket connects in the background; nothing is
+ * awaited), call {@link submit} / {@link map} / {@link status}, and {@link close} it.
+ *
+ * Options (defaults): `timeoutMs` 60000 per attempt (also the task deadline the worker enforces),
+ * `retries` 3, `concurrency` 64 for `map`, `curve` none.
+ */
+export class ClusterClient implements JobExecutor {
+  readonly endpoint: string;
+  private readonly socket: Dealer;
+  private readonly pending = new Map<string, Pending>();
+  private readonly prefix = randomBytes(6).toString('hex');
+  private counter = 0;
+  private readonly timeoutMs: number;
+  private readonly retries: number;
+  private readonly concurrency: number;
+  private readonly limits: WireLimits;
+  private sending: Promise<unknown> = Promise.resolve();
+  private lost = false;
+  private closedFlag = false;
+  private readonly counters = { sent: 0, resent: 0, replies: 0, duplicates: 0, invalid: 0, reconnects: 0 };
+
+  constructor(options: ClusterClientOptions) {
+    const { limits, ...config } = options;
+    const parsed = parseConfig(clientConfigSchema, config, 'ClusterClient options');
+    this.endpoint = parsed.connect;
+    this.timeoutMs = parsed.timeoutMs ?? 60_000;
+    this.retries = parsed.retries ?? 3;
+    this.concurrency = parsed.concurrency ?? 64;
+    this.limits = resolveLimits(limits, 'ClusterClient');
+    this.socket = new Dealer({
+      linger: 0,
+      maxMessageSize: this.limits.maxFrameBytes,
+      ...(parsed.curve ? { curveServerKey: parsed.curve.serverKey, curvePublicKey: parsed.curve.publicKey, curveSecretKey: parsed.curve.secretKey } : {}),
+    });
+    this.socket.events.on('disconnect', () => {
+      this.lost = true;
+    });
+    const back = () => {
+      if (!this.lost) return;
+      this.lost = false;
+      this.counters.reconnects++;
+      this.resendAll();
+    };
+    // Under CURVE the request can only go once the handshake is done; without it `connect` is enough.
+    this.socket.events.on(parsed.curve ? 'handshake' : 'connect', back);
+    this.socket.connect(this.endpoint);
+    void this.receive();
+  }
+
+  /** Sends one request to `service` and resolves with its reply. */
+  submit(service: string, request: JobRequest, options: ClusterSubmitOptions = {}): Promise<JobReply> {
+    if (this.closedFlag) return Promise.reject(new OptkitError('UNAVAILABLE', 'ClusterClient.submit: the client is closed', 'client'));
+    if (typeof service !== 'string' || service.length === 0) {
+      return Promise.reject(new OptkitError('INVALID_ARGUMENT', 'ClusterClient.submit: service must be a non-empty job id', 'service'));
+    }
+    if (!request || typeof request !== 'object' || !request.header || typeof request.header !== 'object') {
+      return Promise.reject(new OptkitError('INVALID_ARGUMENT', `ClusterClient.submit(${service}): request must be {header: object, frames?: Uint8Array[]}`, 'request'));
+    }
+    let timeoutMs: number;
+    let retries: number;
+    try {
+      timeoutMs = checkOption(options.timeoutMs ?? this.timeoutMs, 'timeoutMs', { min: 1 }, 'ClusterClient.submit');
+      retries = checkOption(options.retries ?? this.retries, 'retries', { min: 0, integer: true }, 'ClusterClient.submit');
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const signal = options.signal;
+    if (signal?.aborted) return Promise.reject(new OptkitError('ABORTED', `ClusterClient.submit(${service}): aborted`, 'signal'));
+    const id = `${this.prefix}-${(this.counter++).toString(36)}`;
+    return new Promise<JobReply>((resolve, reject) => {
+      const onAbort = () => {
+        const p = this.pending.get(id);
+        if (!p) return;
+        this.settle(id);
+        reject(new OptkitError('ABORTED', `ClusterClient.submit(${service}): aborted`, 'signal'));
+      };
+      const entry: Pending = {
+        service,
+        request,
+        timeoutMs,
+        retriesLeft: retries,
+        attempt: 0,
+        body: [],
+        resolve,
+        reject,
+        cleanup: () => signal?.removeEventListener('abort', onAbort),
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.pending.set(id, entry);
+      try {
+        this.attempt(id, entry);
+      } catch (err) {
+        this.settle(id);
+        reject(err);
+      }
+    });
+  }
+
+  /**
+   * Sends every request to `service` with at most `concurrency` in flight and resolves with the
+   * replies in request order. The first failure (after its retries) rejects the whole map; requests
+   * not yet sent are not sent.
+   */
+  async map(service: string, requests: readonly JobRequest[], options: ClusterMapOptions = {}): Promise<JobReply[]> {
+    if (!Array.isArray(requests)) throw new OptkitError('INVALID_ARGUMENT', 'ClusterClient.map: requests must be an array', 'requests');
+    const concurrency = checkOption(options.concurrency ?? this.concurrency, 'concurrency', { min: 1, integer: true }, 'ClusterClient.map');
+    const replies = new Array<JobReply>(requests.length);
+    if (requests.length === 0) return replies;
+    const stop = new AbortController();
+    // Every lane's pending submit listens on this signal; that many listeners are expected.
+    setMaxListeners(concurrency + 8, stop.signal);
+    const outer = options.signal;
+    const forward = () => stop.abort(outer?.reason);
+    outer?.addEventListener('abort', forward, { once: true });
+    if (outer?.aborted) forward();
+    let next = 0;
+    let done = 0;
+    let failure: unknown;
+    const lane = async (): Promise<void> => {
+      while (next < requests.length && failure === undefined) {
+        const i = next++;
+        try {
+          replies[i] = await this.submit(service, requests[i], { timeoutMs: options.timeoutMs, retries: options.retries, signal: stop.signal });
+          done++;
+          options.onProgress?.(done, requests.length);
+        } catch (err) {
+          if (failure === undefined) failure = err;
+          stop.abort();
+        }
+      }
+    };
+    try {
+      await Promise.all(Array.from({ length: Math.min(concurrency, requests.length) }, lane));
+    } finally {
+      outer?.removeEventListener('abort', forward);
+    }
+    if (failure !== undefined) throw failure;
+    return replies;
+  }
+
+  /** The broker's statistics from its `optkit.status` service. */
+  async status(options: { timeoutMs?: number } = {}): Promise<Record<string, unknown>> {
+    const reply = await this.submit(OPTKIT_STATUS, { header: {} }, { timeoutMs: options.timeoutMs ?? 5000, retries: 1 });
+    return reply.header;
+  }
+
+  /**
+   * How many workers the broker knows (from {@link status}): worker processes when the broker reports
+   * them, else its MDP worker connections (see {@link workersAlive}).
+   */
+  async workers(): Promise<number> {
+    return workersAlive(await this.status()).count;
+  }
+
+  stats(): ClientStats {
+    return { ...this.counters, pending: this.pending.size };
+  }
+
+  /** Rejects pending requests with UNAVAILABLE and closes the socket. Idempotent. */
+  close(): void {
+    if (this.closedFlag) return;
+    this.closedFlag = true;
+    for (const [id, p] of [...this.pending]) {
+      this.settle(id);
+      p.reject(new OptkitError('UNAVAILABLE', `ClusterClient: closed while ${p.service} task ${id} was pending`, 'client'));
+    }
+    this.socket.close();
+  }
+
+  private attempt(id: string, p: Pending): void {
+    p.attempt++;
+    p.body = encodePayload(
+      { id, service: p.service, deadline: Date.now() + p.timeoutMs, header: p.request.header },
+      (p.request.frames ?? []).map((bytes, i) => {
+        if (!(bytes instanceof Uint8Array)) {
+          throw new OptkitError('INVALID_ARGUMENT', `ClusterClient.submit(${p.service}): request.frames[${i}] is not a Uint8Array (use toFrame(typedArray))`, `request.frames[${i}]`);
+        }
+        return { dtype: 'u8' as const, bytes };
+      }),
+      this.limits,
+    );
+    if (p.attempt === 1) this.counters.sent++;
+    else this.counters.resent++;
+    this.send(clientRequest(p.service, p.body));
+    if (p.timer) clearTimeout(p.timer);
+    p.timer = setTimeout(() => this.expire(id), p.timeoutMs + attemptGraceMs(p.timeoutMs));
+  }
+
+  private expire(id: string): void {
+    const p = this.pending.get(id);
+    if (!p) return;
+    if (p.retriesLeft > 0) {
+      p.retriesLeft--;
+      this.attempt(id, p);
+      return;
+    }
+    this.settle(id);
+    p.reject(
+      new OptkitError(
+        'TIMEOUT',
+        `ClusterClient: ${p.service} task ${id} got no reply in ${p.attempt} attempt${p.attempt === 1 ? '' : 's'} of ${p.timeoutMs} ms (broker ${this.endpoint} down, or no worker serves ${p.service}?)`,
+        'timeoutMs',
+      ),
+    );
+  }
+
+  /** After a reconnect, every pending request goes again (same id and deadline window restarted). */
+  private resendAll(): void {
+    for (const [id, p] of this.pending) {
+      try {
+        this.attempt(id, p);
+      } catch {
+        // encoding succeeded the first time; it cannot fail now
+      }
+    }
+  }
+
+  private send(frames: Frame[]): void {
+    const socket = this.socket;
+    this.sending = this.sending.then(
+      () => (socket.closed ? undefined : socket.send(frames as Buffer[]).catch(() => undefined)),
+      () => undefined,
+    );
+  }
+
+  private settle(id: string): void {
+    const p = this.pending.get(id);
+    if (!p) return;
+    this.pending.delete(id);
+    if (p.timer) clearTimeout(p.timer);
+    p.cleanup();
+  }
+
+  private async receive(): Promise<void> {
+    try {
+      for await (const frames of this.socket) this.onMessage(frames);
+    } catch {
+      // closed
+    }
+  }
+
+  private onMessage(frames: Buffer[]): void {
+    const msg = parseClientReply(frames);
+    if (msg.kind !== 'reply') {
+      this.counters.invalid++;
+      return;
+    }
+    let payload;
+    try {
+      payload = decodePayload(msg.body, this.limits);
+    } catch {
+      this.counters.invalid++;
+      return;
+    }
+    const id = payload.header.id;
+    const p = id === undefined ? undefined : this.pending.get(id);
+    if (!p || id === undefined) {
+      this.counters.duplicates++;
+      return;
+    }
+    this.counters.replies++;
+    this.settle(id);
+    const error = payload.header.error;
+    if (error) {
+      p.reject(new OptkitError(remoteCode(error.code), `${p.service}: ${error.message}`, 'service'));
+      return;
+    }
+    p.resolve({ header: payload.header.header ?? {}, frames: payload.frames });
+  }
+}
+
+/**
+ * The workers alive in a status object: worker processes when the broker reports them (`processes`,
+ * or distinct `process` fields of a `workers` array), else MDP worker connections (`workers`; a worker
+ * process holds one per service and thread, see worker.ts).
+ */
+export function workersAlive(status: Record<string, unknown>): { count: number; unit: 'workers' | 'worker connections' } {
+  if (typeof status.processes === 'number') return { count: status.processes, unit: 'workers' };
+  const w = status.workers;
+  if (Array.isArray(w)) {
+    const seen = new Set<unknown>();
+    for (const x of w) seen.add(x && typeof x === 'object' ? ((x as Record<string, unknown>).process ?? (x as Record<string, unknown>).id ?? x) : x);
+    return { count: seen.size, unit: 'workers' };
+  }
+  if (typeof w === 'number') return { count: w, unit: 'worker connections' };
+  return { count: 0, unit: 'worker connections' };
+}

@@ -1,0 +1,368 @@
+/**
+ * The optkit payload format: the body frames of an MDP request or reply.
+ *
+ * ```
+ * frame 0      MessagePack map  {v: 1, id?, service?, deadline?, frames: [{dtype, length}, ...],
+ *                                header?: {...the job's own header...}, error?: {code, message}}
+ * frame 1..n   raw little-endian bytes of typed arrays, one frame per array, described in order by
+ *              `frames` (dtype and element count); no JSON or text for numbers
+ * ```
+ *
+ * `v` is the format version ({@link WIRE_VERSION}); a reader refuses any other value with
+ * OptkitError PROTOCOL. `id` is the task id (the broker re-queues and de-duplicates by it), `deadline`
+ * milliseconds since the Unix epoch after which nobody wants the answer.
+ *
+ * Size limits ({@link WireLimits}) are checked on frame counts and byte lengths *before* anything is
+ * decoded or allocated from the frames: the header's byte length before MessagePack runs (and the
+ * decoder itself is capped on string, binary, array and map lengths), the descriptors against the
+ * frames' actual lengths before any typed array is made. The per-frame limit is also the one to give
+ * zeromq as `maxMessageSize`, where libzmq enforces it before allocating the frame at all.
+ */
+import { Decoder, Encoder } from '@msgpack/msgpack';
+import { OptkitError, toFrame } from '@optkit/core';
+
+/** The wire format version this code writes and accepts. */
+export const WIRE_VERSION = 1;
+
+/** Element types of binary frames, with their byte widths. */
+export const DTYPE_BYTES = {
+  f64: 8,
+  f32: 4,
+  i32: 4,
+  u32: 4,
+  i16: 2,
+  u16: 2,
+  i8: 1,
+  u8: 1,
+} as const;
+
+export type Dtype = keyof typeof DTYPE_BYTES;
+
+/** Describes one binary frame: its element type and element count. */
+export interface FrameDescriptor {
+  dtype: Dtype;
+  /** Number of elements (bytes = length × width of dtype). */
+  length: number;
+}
+
+/** The decoded frame-0 header of a payload. */
+export interface WireHeader {
+  /** Format version; always {@link WIRE_VERSION} once decoded. */
+  v: number;
+  /** Task id, unique per client; the broker assigns one to requests that carry none. */
+  id?: string;
+  /** Service (job id) the payload is for. */
+  service?: string;
+  /** Milliseconds since the Unix epoch after which the task is worthless. */
+  deadline?: number;
+  /** Descriptors of frames 1..n, in order. */
+  frames: FrameDescriptor[];
+  /** The job's own header (JobRequest.header / JobReply.header). */
+  header?: Record<string, unknown>;
+  /** Set on a reply that failed: an OptkitError code and message. */
+  error?: { code: string; message: string };
+}
+
+/** The header fields a sender chooses (the version and descriptors are filled in by {@link encodePayload}). */
+export type WireHeaderInit = Omit<WireHeader, 'v' | 'frames'>;
+
+/** Typed arrays that travel as binary frames. */
+export type WireTypedArray = Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array;
+
+/** A binary frame to send: a typed array (dtype from its type) or raw bytes with an explicit dtype. */
+export type WireArray = WireTypedArray | { dtype: Dtype; bytes: Uint8Array };
+
+/**
+ * Limits on an incoming payload. Defaults ({@link DEFAULT_WIRE_LIMITS}): header 64 KiB, 1024 binary
+ * frames, 256 MiB per frame, 1 GiB per payload.
+ */
+export interface WireLimits {
+  /** Most bytes in the MessagePack header frame (default 65 536). */
+  maxHeaderBytes: number;
+  /** Most binary frames after the header (default 1024). */
+  maxFrames: number;
+  /** Most bytes in one binary frame (default 268 435 456 = 256 MiB). */
+  maxFrameBytes: number;
+  /** Most bytes in the whole payload, header included (default 1 073 741 824 = 1 GiB). */
+  maxTotalBytes: number;
+}
+
+export const DEFAULT_WIRE_LIMITS: Readonly<WireLimits> = Object.freeze({
+  maxHeaderBytes: 64 * 1024,
+  maxFrames: 1024,
+  maxFrameBytes: 256 * 1024 * 1024,
+  maxTotalBytes: 1024 * 1024 * 1024,
+});
+
+/** A decoded payload: the header and the binary frames (views of the received bytes, not copies). */
+export interface Payload {
+  header: WireHeader;
+  frames: Uint8Array[];
+}
+
+const encoder = new Encoder({ ignoreUndefined: true });
+
+function dtypeOf(array: WireTypedArray): Dtype {
+  if (array instanceof Float64Array) return 'f64';
+  if (array instanceof Float32Array) return 'f32';
+  if (array instanceof Int32Array) return 'i32';
+  if (array instanceof Uint32Array) return 'u32';
+  if (array instanceof Int16Array) return 'i16';
+  if (array instanceof Uint16Array) return 'u16';
+  if (array instanceof Int8Array) return 'i8';
+  if (array instanceof Uint8Array) return 'u8';
+  throw new OptkitError('INVALID_ARGUMENT', `encodePayload: unsupported array type ${Object.prototype.toString.call(array)}`, 'arrays');
+}
+
+/** Resolves partial limits against the defaults and validates them (positive integers). */
+export function resolveLimits(limits: Partial<WireLimits> = {}, fn = 'wire'): WireLimits {
+  const out = { ...DEFAULT_WIRE_LIMITS, ...limits };
+  for (const key of Object.keys(DEFAULT_WIRE_LIMITS) as (keyof WireLimits)[]) {
+    const v = out[key];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
+      throw new OptkitError('INVALID_OPTION', `${fn}: option limits.${key} is ${String(v)}; expected an integer >= 0`, `limits.${key}`);
+    }
+  }
+  return out;
+}
+
+function sizeError(message: string, argument: string): OptkitError {
+  return new OptkitError('LIMIT_EXCEEDED', message, argument);
+}
+
+/**
+ * Encodes a payload: frame 0 the MessagePack header (with `v` and the frame descriptors added), then
+ * one frame per array. Binary frames are views of the arrays' memory (no copy); do not mutate the
+ * arrays until the send has completed. Throws LIMIT_EXCEEDED when the payload breaks `limits` (the
+ * receiver would refuse it anyway), INVALID_ARGUMENT for a non-object header or unknown array type.
+ */
+export function encodePayload(init: WireHeaderInit, arrays: readonly WireArray[] = [], limits: Partial<WireLimits> = {}): Uint8Array[] {
+  if (init === null || typeof init !== 'object' || Array.isArray(init)) {
+    throw new OptkitError('INVALID_ARGUMENT', 'encodePayload: header must be an object', 'header');
+  }
+  const lim = resolveLimits(limits, 'encodePayload');
+  if (arrays.length > lim.maxFrames) {
+    throw sizeError(`encodePayload: ${arrays.length} binary frames exceed maxFrames ${lim.maxFrames}`, 'arrays');
+  }
+  const descriptors: FrameDescriptor[] = new Array(arrays.length);
+  const frames: Uint8Array[] = new Array(arrays.length + 1);
+  let total = 0;
+  for (let i = 0; i < arrays.length; i++) {
+    const a = arrays[i];
+    let bytes: Uint8Array;
+    let dtype: Dtype;
+    if (ArrayBuffer.isView(a)) {
+      dtype = dtypeOf(a as WireTypedArray);
+      bytes = toFrame(a as WireTypedArray);
+    } else if (a && typeof a === 'object' && a.bytes instanceof Uint8Array && a.dtype in DTYPE_BYTES) {
+      dtype = a.dtype;
+      bytes = a.bytes;
+      if (bytes.byteLength % DTYPE_BYTES[dtype] !== 0) {
+        throw new OptkitError('SHAPE_MISMATCH', `encodePayload: arrays[${i}] has ${bytes.byteLength} bytes, not a whole number of ${dtype} elements`, `arrays[${i}]`);
+      }
+    } else {
+      throw new OptkitError('INVALID_ARGUMENT', `encodePayload: arrays[${i}] is neither a typed array nor {dtype, bytes}`, `arrays[${i}]`);
+    }
+    if (bytes.byteLength > lim.maxFrameBytes) {
+      throw sizeError(`encodePayload: arrays[${i}] has ${bytes.byteLength} bytes, over maxFrameBytes ${lim.maxFrameBytes}`, `arrays[${i}]`);
+    }
+    total += bytes.byteLength;
+    descriptors[i] = { dtype, length: bytes.byteLength / DTYPE_BYTES[dtype] };
+    frames[i + 1] = bytes;
+  }
+  const head = encoder.encode({ ...init, v: WIRE_VERSION, frames: descriptors });
+  if (head.byteLength > lim.maxHeaderBytes) {
+    throw sizeError(`encodePayload: header of ${head.byteLength} bytes exceeds maxHeaderBytes ${lim.maxHeaderBytes}`, 'header');
+  }
+  total += head.byteLength;
+  if (total > lim.maxTotalBytes) {
+    throw sizeError(`encodePayload: payload of ${total} bytes exceeds maxTotalBytes ${lim.maxTotalBytes}`, 'arrays');
+  }
+  frames[0] = head;
+  return frames;
+}
+
+/**
+ * Checks frame count and byte sizes of a received payload against `limits` without reading any
+ * content. Throws LIMIT_EXCEEDED naming the offending frame. Used by {@link decodePayload} first and
+ * by the broker on every message.
+ */
+export function checkFrameSizes(frames: readonly Uint8Array[], limits: WireLimits, fn = 'decodePayload'): void {
+  if (frames.length === 0) throw new OptkitError('PROTOCOL', `${fn}: empty payload (no header frame)`, 'frames');
+  if (frames.length - 1 > limits.maxFrames) {
+    throw sizeError(`${fn}: ${frames.length - 1} binary frames exceed maxFrames ${limits.maxFrames}`, 'frames');
+  }
+  if (frames[0].byteLength > limits.maxHeaderBytes) {
+    throw sizeError(`${fn}: header frame of ${frames[0].byteLength} bytes exceeds maxHeaderBytes ${limits.maxHeaderBytes}`, 'frames[0]');
+  }
+  let total = frames[0].byteLength;
+  for (let i = 1; i < frames.length; i++) {
+    const n = frames[i].byteLength;
+    if (n > limits.maxFrameBytes) {
+      throw sizeError(`${fn}: frame ${i} of ${n} bytes exceeds maxFrameBytes ${limits.maxFrameBytes}`, `frames[${i}]`);
+    }
+    total += n;
+  }
+  if (total > limits.maxTotalBytes) {
+    throw sizeError(`${fn}: payload of ${total} bytes exceeds maxTotalBytes ${limits.maxTotalBytes}`, 'frames');
+  }
+}
+
+const decoders = new Map<number, Decoder>();
+
+/** A MessagePack decoder whose string/binary/array/map lengths are capped by the header size. */
+function decoderFor(maxHeaderBytes: number): Decoder {
+  let d = decoders.get(maxHeaderBytes);
+  if (!d) {
+    // No element of a header can be longer than the header, so this cap costs nothing and stops a
+    // 5-byte "array of 4 billion" claim from allocating before the decoder notices the truncation.
+    const cap = Math.max(16, maxHeaderBytes);
+    d = new Decoder({ maxStrLength: cap, maxBinLength: cap, maxArrayLength: cap, maxMapLength: cap, maxExtLength: cap });
+    if (decoders.size > 16) decoders.clear();
+    decoders.set(maxHeaderBytes, d);
+  }
+  return d;
+}
+
+function isPlainObject(x: unknown): x is Record<string, unknown> {
+  return x !== null && typeof x === 'object' && !Array.isArray(x) && !ArrayBuffer.isView(x);
+}
+
+/**
+ * Decodes only frame 0 (the MessagePack header) after checking its size, and validates the version
+ * and field types. Throws PROTOCOL for garbage, a wrong or missing version or ill-typed fields,
+ * LIMIT_EXCEEDED for an oversize header.
+ */
+export function decodeHeader(frame: Uint8Array, limits: Partial<WireLimits> = {}, fn = 'decodeHeader'): WireHeader {
+  const lim = resolveLimits(limits, fn);
+  if (frame.byteLength > lim.maxHeaderBytes) {
+    throw sizeError(`${fn}: header frame of ${frame.byteLength} bytes exceeds maxHeaderBytes ${lim.maxHeaderBytes}`, 'frames[0]');
+  }
+  let value: unknown;
+  try {
+    value = decoderFor(lim.maxHeaderBytes).decode(frame);
+  } catch (err) {
+    throw new OptkitError('PROTOCOL', `${fn}: header frame is not valid MessagePack (${(err as Error).message})`, 'frames[0]', { cause: err });
+  }
+  if (!isPlainObject(value)) throw new OptkitError('PROTOCOL', `${fn}: header is not a MessagePack map`, 'frames[0]');
+  const h = value;
+  if (h.v !== WIRE_VERSION) {
+    throw new OptkitError('PROTOCOL', `${fn}: header version v=${JSON.stringify(h.v) ?? 'missing'}; this side speaks v=${WIRE_VERSION}`, 'header.v');
+  }
+  if (h.id !== undefined && typeof h.id !== 'string') throw new OptkitError('PROTOCOL', `${fn}: header.id must be a string`, 'header.id');
+  if (h.service !== undefined && typeof h.service !== 'string') throw new OptkitError('PROTOCOL', `${fn}: header.service must be a string`, 'header.service');
+  if (h.deadline !== undefined && (typeof h.deadline !== 'number' || !Number.isFinite(h.deadline))) {
+    throw new OptkitError('PROTOCOL', `${fn}: header.deadline must be a finite number (ms since epoch)`, 'header.deadline');
+  }
+  if (h.header !== undefined && !isPlainObject(h.header)) throw new OptkitError('PROTOCOL', `${fn}: header.header must be a map`, 'header.header');
+  if (h.error !== undefined) {
+    const e = h.error as Record<string, unknown>;
+    if (!isPlainObject(e) || typeof e.code !== 'string' || typeof e.message !== 'string') {
+      throw new OptkitError('PROTOCOL', `${fn}: header.error must be {code: string, message: string}`, 'header.error');
+    }
+  }
+  const descriptors = h.frames === undefined ? [] : h.frames;
+  if (!Array.isArray(descriptors)) throw new OptkitError('PROTOCOL', `${fn}: header.frames must be an array`, 'header.frames');
+  for (let i = 0; i < descriptors.length; i++) {
+    const d = descriptors[i] as Record<string, unknown>;
+    if (!isPlainObject(d) || typeof d.dtype !== 'string' || !Object.hasOwn(DTYPE_BYTES, d.dtype)) {
+      throw new OptkitError('PROTOCOL', `${fn}: header.frames[${i}] has no valid dtype (one of ${Object.keys(DTYPE_BYTES).join(', ')})`, `header.frames[${i}]`);
+    }
+    if (typeof d.length !== 'number' || !Number.isInteger(d.length) || d.length < 0) {
+      throw new OptkitError('PROTOCOL', `${fn}: header.frames[${i}].length must be an integer >= 0`, `header.frames[${i}]`);
+    }
+  }
+  h.frames = descriptors;
+  return h as unknown as WireHeader;
+}
+
+/**
+ * Decodes a received payload (the MDP body frames): checks frame count and sizes against `limits`
+ * first, then decodes the header (version must be {@link WIRE_VERSION}, else PROTOCOL), then checks
+ * that every binary frame matches its descriptor (count and byte length; else PROTOCOL). The returned
+ * frames are the received buffers themselves; turn them into arrays with {@link frameToArray} or
+ * core's `frameToFloat64`.
+ */
+export function decodePayload(frames: readonly Uint8Array[], limits: Partial<WireLimits> = {}): Payload {
+  if (!Array.isArray(frames)) throw new OptkitError('INVALID_ARGUMENT', 'decodePayload: frames must be an array of byte frames', 'frames');
+  const lim = resolveLimits(limits, 'decodePayload');
+  checkFrameSizes(frames, lim, 'decodePayload');
+  const header = decodeHeader(frames[0], lim, 'decodePayload');
+  const binary = frames.slice(1) as Uint8Array[];
+  if (header.frames.length !== binary.length) {
+    throw new OptkitError('PROTOCOL', `decodePayload: header describes ${header.frames.length} binary frames, message has ${binary.length}`, 'frames');
+  }
+  for (let i = 0; i < binary.length; i++) {
+    const d = header.frames[i];
+    const expected = d.length * DTYPE_BYTES[d.dtype];
+    if (binary[i].byteLength !== expected) {
+      throw new OptkitError(
+        'PROTOCOL',
+        `decodePayload: frame ${i + 1} has ${binary[i].byteLength} bytes; its descriptor says ${d.length} × ${d.dtype} = ${expected}`,
+        `frames[${i + 1}]`,
+      );
+    }
+  }
+  return { header, frames: binary };
+}
+
+const CTORS = {
+  f64: Float64Array,
+  f32: Float32Array,
+  i32: Int32Array,
+  u32: Uint32Array,
+  i16: Int16Array,
+  u16: Uint16Array,
+  i8: Int8Array,
+  u8: Uint8Array,
+} as const;
+
+/**
+ * A binary frame as the typed array its descriptor names: a view when the frame is aligned for the
+ * element width, else an aligned copy (zeromq hands out frames at arbitrary offsets). Throws
+ * SHAPE_MISMATCH when the byte length does not match the descriptor.
+ */
+export function frameToArray(frame: Uint8Array, descriptor: FrameDescriptor): WireTypedArray {
+  const width = DTYPE_BYTES[descriptor.dtype];
+  if (width === undefined) throw new OptkitError('INVALID_ARGUMENT', `frameToArray: unknown dtype ${String(descriptor.dtype)}`, 'descriptor.dtype');
+  if (frame.byteLength !== descriptor.length * width) {
+    throw new OptkitError('SHAPE_MISMATCH', `frameToArray: frame of ${frame.byteLength} bytes, descriptor ${descriptor.length} × ${descriptor.dtype}`, 'frame');
+  }
+  const Ctor = CTORS[descriptor.dtype] as unknown as new (buffer: ArrayBufferLike, byteOffset: number, length: number) => WireTypedArray;
+  if (frame.byteOffset % width === 0) return new Ctor(frame.buffer, frame.byteOffset, descriptor.length);
+  return new Ctor(frame.slice().buffer, 0, descriptor.length);
+}
+
+/** What {@link peekHeader} found in a body's first frame. */
+export type HeaderPeek =
+  | { kind: 'foreign' }
+  | { kind: 'bad-version'; v: unknown }
+  | { kind: 'ours'; id?: string; deadline?: number };
+
+/**
+ * Looks at a body's first frame, cheaply and without throwing, to tell an optkit request (a
+ * MessagePack map with a `v` key) from a foreign MDP client's body: returns the task id and deadline
+ * of an optkit header of the right version, `bad-version` for an optkit-looking header of another
+ * version (so the broker can refuse it with PROTOCOL), and `foreign` for anything else (passed on
+ * untouched; the broker assigns the task id).
+ */
+export function peekHeader(frame: Uint8Array | undefined, maxHeaderBytes = DEFAULT_WIRE_LIMITS.maxHeaderBytes): HeaderPeek {
+  if (!frame || frame.byteLength === 0 || frame.byteLength > maxHeaderBytes) return FOREIGN;
+  const first = frame[0];
+  // MessagePack fixmap (0x80-0x8f), map16 (0xde), map32 (0xdf): anything else is not our header.
+  if (!((first >= 0x80 && first <= 0x8f) || first === 0xde || first === 0xdf)) return FOREIGN;
+  let value: unknown;
+  try {
+    value = decoderFor(maxHeaderBytes).decode(frame);
+  } catch {
+    return FOREIGN;
+  }
+  if (!isPlainObject(value) || !('v' in value)) return FOREIGN;
+  if (value.v !== WIRE_VERSION) return { kind: 'bad-version', v: value.v };
+  const out: { kind: 'ours'; id?: string; deadline?: number } = { kind: 'ours' };
+  if (typeof value.id === 'string') out.id = value.id;
+  if (typeof value.deadline === 'number' && Number.isFinite(value.deadline)) out.deadline = value.deadline;
+  return out;
+}
+
+const FOREIGN: HeaderPeek = Object.freeze({ kind: 'foreign' });
