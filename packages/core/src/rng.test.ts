@@ -95,6 +95,28 @@ describe('Rng', () => {
     expect(() => rng.gamma(Number.NaN)).toThrow(/shape/);
   });
 
+  it('consecutive seeds give unrelated first draws (the seed is mixed into the whole state)', () => {
+    const N = 2000;
+    const first = new Float64Array(N);
+    const second = new Float64Array(N);
+    for (let s = 0; s < N; s++) {
+      const r = new Rng(s);
+      first[s] = r.uniform();
+      second[s] = r.uniform();
+    }
+    const mean = (x: Float64Array) => x.reduce((a, b) => a + b, 0) / x.length;
+    // uniform(0,1): mean 1/2 with sd sqrt(1/12/N) ≈ 0.0065
+    expect(Math.abs(mean(first) - 0.5)).toBeLessThan(0.03);
+    expect(Math.abs(mean(second) - 0.5)).toBeLessThan(0.03);
+    // no trend with the seed and no lag-1 correlation between neighbouring seeds' first draws
+    let trend = 0;
+    let lag = 0;
+    for (let s = 0; s < N; s++) trend += (first[s] - 0.5) * (s / N - 0.5);
+    for (let s = 1; s < N; s++) lag += (first[s] - 0.5) * (first[s - 1] - 0.5);
+    expect(Math.abs(trend / N) / (1 / 12)).toBeLessThan(0.1);
+    expect(Math.abs(lag / (N - 1)) / (1 / 12)).toBeLessThan(0.1);
+  });
+
   it('split gives independent reproducible streams; clone replays', () => {
     const parent = new Rng(9);
     const child = parent.split();

@@ -3,12 +3,12 @@
  * can be repeated exactly. Built on pure-rand's xoroshiro128+ generator (fast, 2^128 - 1 period,
  * jumpable for independent streams).
  */
-import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
+import { xoroshiro128plusFromState } from 'pure-rand/generator/xoroshiro128plus';
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import { OptkitError, assertInteger } from './errors.js';
 
-type Generator = ReturnType<typeof xoroshiro128plus>;
+type Generator = ReturnType<typeof xoroshiro128plusFromState>;
 
 export class Rng {
   private readonly gen: Generator;
@@ -21,7 +21,7 @@ export class Rng {
       if (!Number.isInteger(seed)) {
         throw new OptkitError('INVALID_OPTION', `Rng: seed is ${seed}; expected an integer`, 'seed');
       }
-      this.gen = xoroshiro128plus(seed | 0);
+      this.gen = xoroshiro128plusFromState(seedState(seed | 0));
     } else {
       this.gen = seed;
     }
@@ -205,6 +205,27 @@ export class Rng {
     }
     return out;
   }
+}
+
+/**
+ * The 128-bit xoroshiro state for a 32-bit seed: four words of the splitmix32 sequence started at the
+ * seed (murmur3's finaliser on a Weyl sequence). pure-rand's own `xoroshiro128plus(seed)` puts the
+ * seed into the state almost unmixed, so its first output is ≈ 1 for every seed and its second is
+ * linear in the seed: consecutive seeds gave correlated first draws.
+ */
+function seedState(seed: number): [number, number, number, number] {
+  const words: number[] = [];
+  let x = seed | 0;
+  for (let i = 0; i < 4; i++) {
+    x = (x + 0x9e3779b9) | 0;
+    let z = x;
+    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+    words.push((z ^ (z >>> 16)) | 0);
+  }
+  // An all-zero state is the generator's one fixed point; splitmix never yields four zeros, but be sure.
+  if (words.every((w) => w === 0)) words[0] = 1;
+  return words as [number, number, number, number];
 }
 
 /** Options accepted by every function that draws random numbers. */

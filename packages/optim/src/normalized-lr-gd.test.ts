@@ -43,9 +43,12 @@ export function hardFamily(n: number): LogisticData {
 
 describe('normalizedLogisticGD / logisticGD / batchPerceptron', () => {
   it('card E1 perceptron limit: with γ = 1e6, x_t/γ equals the batch-perceptron iterate (½ weights on ties) for t = 1..5', () => {
-    // Seed 4 needs 7 perceptron iterations, so all five steps are compared before separation.
-    const data = separableGaussian(2000, 20, 4);
-    expect(batchPerceptron(data).iterations).toBeGreaterThan(5);
+    // The first seed whose data needs more than 5 perceptron iterations, so all five steps are compared
+    // before separation (most seeds separate in fewer).
+    let seed = 0;
+    while (batchPerceptron(separableGaussian(2000, 20, seed)).iterations <= 5) seed++;
+    expect(seed).toBeLessThan(100);
+    const data = separableGaussian(2000, 20, seed);
     const gamma = 1e6;
     for (let t = 1; t <= 5; t++) {
       const lr = logisticGD(data, { gamma, maxIter: t });

@@ -3,12 +3,25 @@
  * Each `it` holds one README example (imports from the public surface, as a user would write them)
  * with a light known-answer assertion. When you change an example in the README, change it here too.
  */
-import { DenseMatrix, Optimizer, diagonalOperator, minimize, quadraticObjective, sgd, type Params } from '@optkit/core';
+import { DenseMatrix, Rng, Optimizer, diagonalOperator, localExecutor, minimize, poisson2d, quadraticObjective, sgd, type Params } from '@optkit/core';
 import { useBestBackend } from '@optkit/core/tf';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import {
+  AlfLbBalancer,
   MfacInverse,
+  bcd,
+  bcdShardJob,
+  fixedPartition,
+  forestPartition,
+  leastSquaresProblem,
+  maxViolation,
+  moeRouteJob,
+  quadraticProblem,
+  runBcdDriver,
+  runMoe,
+  freezeInitialZeros,
+  syntheticColumns,
   adahessian,
   adamw,
   adamwStep,
@@ -37,7 +50,7 @@ import {
   spectralDensity,
   stepSchedule,
 } from './index.js';
-import { OptkitLion, OptkitTfOptimizer, checkTfOption, type VariableStep } from './tf/index.js';
+import { OptkitAdamW, OptkitLion, OptkitLionKappa, OptkitTfOptimizer, checkTfOption, type VariableStep } from './tf/index.js';
 
 describe('README examples', () => {
   it('lion', () => {
@@ -143,6 +156,74 @@ describe('README examples', () => {
     expect(w[1]).toBeCloseTo(1 - (1e-3 * 4) / (1e-5 + 25 / 16), 12);
   });
 
+  it('mfac sparse', () => {
+    const params: Params = { w: new Float64Array([0.5, 0, -1, 0]) }; // a pruned layer: zeros stay zeros
+    const opt = new Optimizer(mfac({ lr: 1e-2, ngrads: 8, sparse: true }), params);
+    for (let t = 0; t < 5; t++) opt.step({ w: new Float64Array([1, 2, -1, 3]) });
+    expect(params.w[1]).toBe(0);
+    expect(params.w[3]).toBe(0);
+    expect(params.w[0]).toBeLessThan(0.5);
+    expect(typeof freezeInitialZeros().update).toBe('function'); // the building block, first in any chain
+  });
+
+  it('bcd', () => {
+    const { columns, b } = syntheticColumns(300, 1000, { seed: 1 }); // the card's problem A (scaled), sparse columns
+    const problem = leastSquaresProblem(columns, b); // f(x) = ½‖Ax − b‖²; also logisticProblem, softmaxProblem, quadraticProblem
+    const x0 = new Float64Array(1000);
+    const greedy = bcd(problem, x0, { rule: 'gsq', update: 'matrix', blockSize: 5, maxIter: 500 }); // the defaults
+    const cyclic = bcd(problem, x0, { rule: 'cyclic', update: 'lipschitz', maxIter: 500 });
+    const random = bcd(problem, x0, { rule: 'random', update: 'lipschitz', maxIter: 500 });
+    expect(greedy.history.length).toBe(501);
+    expect(greedy.reason).toBe('maxIter');
+    expect(greedy.fx).toBeLessThan(1); // ≈ 0.65, from f(0) ≈ 7.3e5
+    expect(cyclic.fx).toBeGreaterThan(900); // ≈ 1003
+    expect(random.fx).toBeGreaterThan(cyclic.fx); // ≈ 4375
+
+    const blocks = fixedPartition(problem.lipschitz, 5, 'sort'); // the paper's "FB" partition
+    expect(blocks.length).toBe(200);
+
+    // Graph partitions of a sparse quadratic: forest blocks are solved exactly by message passing
+    const Q = poisson2d(10); // ½xᵀQx − cᵀx on a 10×10 lattice
+    const quad = quadraticProblem(Q, new Float64Array(100).fill(1));
+    expect(forestPartition(Q).length).toBe(2); // two forests cover the lattice
+    const forest = bcd(quad, new Float64Array(100), { partition: 'forest', maxIter: 200 }); // cyclic, exact-forest
+    const redblack = bcd(quad, new Float64Array(100), { partition: 'redblack', maxIter: 200 });
+    expect(forest.fx).toBeLessThan(redblack.fx);
+  });
+
+  it('bcd driver on localExecutor', async () => {
+    const config = { problem: { kind: 'least-squares', rows: 200, cols: 100, seed: 1 }, shards: 2, blockSize: 5, maxIter: 30 };
+    const one = await runBcdDriver(config, localExecutor([bcdShardJob])); // what `optkit cluster run bcd` runs
+    const four = await runBcdDriver({ ...config, shards: 4 }, localExecutor([bcdShardJob]));
+    expect(one.iterations).toBe(30);
+    expect(one.objective[30]).toBeLessThan(one.objective[0]);
+    expect(Array.from(four.x)).toEqual(Array.from(one.x)); // same answer on any topology
+  });
+
+  it('alf-lb', async () => {
+    const E = 8, K = 2, T = 512;
+    const bal = new AlfLbBalancer({ numExperts: E, topK: K, updateRate: 1e-2 });
+    const rng = new Rng(0);
+    const scores = new Float32Array(T * E);
+    const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
+    let first = 0, last = 0;
+    for (let step = 0; step < 300; step++) {
+      for (let t = 0; t < T; t++) for (let i = 0; i < E; i++) scores[t * E + i] = sigmoid(rng.normal() + (i < 2 ? 1 : 0)); // experts 0, 1 popular
+      const { counts } = bal.route(scores, T); // top-K of s + b; gate weights from s alone
+      const { maxVio } = bal.update(counts); // b_i += u·sign(mean(c) − c_i)
+      if (step === 0) first = maxVio;
+      last = maxVio;
+    }
+    expect(first).toBeGreaterThan(1); // 2 of 8 experts get most tokens
+    expect(last).toBeLessThan(0.25);
+    expect(bal.bias[0]).toBeLessThan(bal.bias[7]); // overloaded experts get a lower bias
+    expect(maxViolation([2, 2, 2, 2])).toBe(0);
+
+    const res = await runMoe({ steps: 20, tokens: 256, shards: 2, numExperts: 8, topK: 2 }, localExecutor([moeRouteJob]));
+    expect(res.maxVio.length).toBe(20);
+    expect(res.bias[0].length).toBe(8);
+  });
+
   it('refined schedules', () => {
     // Constant gradient norms: the refined schedule is linear decay exactly
     const flat = refineSchedule(new Float64Array(101).fill(1), { tau: 0 });
@@ -228,7 +309,12 @@ describe('README examples', () => {
       'lion-known-answers',
       'lion-vs-adamw',
       'lion-kappa-constrained',
+      'lion-kappa-mlp',
+      'alf-lb',
+      'bcd',
     ]);
+    expect(plugin.jobs!.map((j) => j.id)).toEqual(['moe.route', 'bcd.shard']);
+    expect(plugin.drivers!.map((d) => d.id)).toEqual(['moe', 'bcd']);
     expect(plugin.benchmarks!.map((b) => b.id)).toEqual(['optim.step']);
   });
 
@@ -260,6 +346,28 @@ describe('README examples', () => {
       m.optimizer.dispose();
       m.dispose();
     }
+    tf.dispose([xs, ys]);
+  });
+  it('tfjs: OptkitLionKappa and excludeFromWeightDecay', async () => {
+    await useBestBackend();
+    const model = tf.sequential();
+    model.add(tf.layers.dense({ units: 1, inputShape: [2], kernelInitializer: 'ones' }));
+    const opt = new OptkitLionKappa({ kappa: 'l2', learningRate: 0.05, weightDecay: 1, excludeFromWeightDecay: ['bias'] });
+    model.compile({ optimizer: opt, loss: 'meanSquaredError' });
+    const xs = tf.tensor2d([[1, 0], [0, 1], [1, 1]]);
+    const ys = tf.tensor2d([[3], [4], [7]]);
+    await model.fit(xs, ys, { epochs: 200, batchSize: 3, verbose: 0 });
+    const kernel = model.getWeights()[0].dataSync();
+    expect(Math.hypot(kernel[0], kernel[1])).toBeLessThanOrEqual(1 + 0.05); // ‖θ‖₂ ≤ 1/λ (kernel only)
+    expect(opt.getConfig().excludeFromWeightDecay).toEqual(['bias']);
+
+    const lion = new OptkitLion({ learningRate: 1e-4, weightDecay: 0.1, excludeFromWeightDecay: ['bias', 'LayerNorm'] });
+    const adamw = new OptkitAdamW({ weightDecay: 0.01, excludeFromWeightDecay: ['bias$'] });
+    expect(lion.getConfig().excludeFromWeightDecay).toEqual(['bias', 'LayerNorm']);
+    expect(adamw.getConfig().excludeFromWeightDecay).toEqual(['bias$']);
+    for (const o of [lion, adamw]) o.dispose();
+    model.optimizer.dispose();
+    model.dispose();
     tf.dispose([xs, ys]);
   });
   it('tfjs: a new optimizer on OptkitTfOptimizer', async () => {

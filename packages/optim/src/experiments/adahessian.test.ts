@@ -7,6 +7,7 @@ describe('experiment adahessian-vs-adam', () => {
     expect(r.claims.filter((c) => c.gated).length).toBe(3);
     for (const c of r.claims.filter((c) => c.gated)) expect(c.pass, `${c.claim}: ${c.measured}`).toBe(true);
     expect(r.claims.filter((c) => !c.gated).length).toBe(2);
+    expect(r.tables!.length).toBe(3);
     expect(r.plots!.length).toBe(2);
-  }, 60_000);
+  }, 180_000);
 });

@@ -270,16 +270,18 @@ async function run(ctx: ExperimentContext): Promise<ExperimentResult> {
   const floor = T2 >= 2048 ? 0.15 : 0.2;
   claims.push({
     claim: `E2 online (issue 5): ALF-LB with u = 1e-3 drives MaxVio from about 5 (step 0, b = 0) to about 0.1 (mean of the last 1000 steps; card: 0.115 at T = 2048, the sampling floor; higher at T = 1024)`,
-    measured: `${fmt(start)} → ${fmt(last(e2Vio[u3]))}`,
-    expected: `start >= 3, end <= ${floor}`,
-    pass: start >= 3 && last(e2Vio[u3]) <= floor,
+    measured: `${fmt(start)} → ${fmt(last(e2Vio[u3]))} (${fmt(start / last(e2Vio[u3]))}x lower)`,
+    // The start is a property of the seeded offsets β ~ N(0, 1), not of the method: the card's single
+    // numpy draw gave ≈ 5.2, other draws give 2–6, so the gate is the reduction to the sampling floor.
+    expected: `end <= ${floor} and at least 10x below the start`,
+    pass: last(e2Vio[u3]) <= floor && start >= 10 * last(e2Vio[u3]),
     gated: true,
   });
   claims.push({
     claim: 'E2 online: no balancing does not: its MaxVio over the last 1000 steps stays at the initial level',
     measured: fmt(last(e2Vio[none])),
-    expected: `>= 3 (and >= 10x ALF-LB's ${fmt(last(e2Vio[u3]))})`,
-    pass: last(e2Vio[none]) >= 3 && last(e2Vio[none]) >= 10 * last(e2Vio[u3]),
+    expected: `>= 0.8x its start ${fmt(e2Vio[none][0])} (and >= 10x ALF-LB's ${fmt(last(e2Vio[u3]))})`,
+    pass: last(e2Vio[none]) >= 0.8 * e2Vio[none][0] && last(e2Vio[none]) >= 10 * last(e2Vio[u3]),
     gated: true,
   });
   const qRatios = lpSamples.map((p) => p.alf / p.lp);
