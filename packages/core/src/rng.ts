@@ -224,7 +224,7 @@ function seedState(seed: number): [number, number, number, number] {
     words.push((z ^ (z >>> 16)) | 0);
   }
   // An all-zero state is the generator's one fixed point; splitmix never yields four zeros, but be sure.
-  if (words.every((w) => w === 0)) words[0] = 1;
+  if ((words[0] | words[1] | words[2] | words[3]) === 0) words[0] = 1;
   return words as [number, number, number, number];
 }
 
