@@ -145,3 +145,17 @@ describe('optkit cluster status and keygen', () => {
     await expect(startBrokerFromOptions({ bind: ['tcp://127.0.0.1:0'], allow: dir })).rejects.toMatchObject({ code: 'INVALID_OPTION', argument: 'curveKeys' });
   });
 });
+
+describe('optkit cluster local', () => {
+  it('refuses a driver without --config before starting any process', async () => {
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      expect(await main(['node', 'optkit', '--no-default-plugins', '--plugin', FIXTURE, 'cluster', 'local', '--workers', '1', 'fx.descent'])).toBe(2);
+      const written = stderr.mock.calls.map((c) => String(c[0])).join('');
+      expect(written).toMatch(/--config <file> is required/);
+      expect(written).not.toMatch(/starting a broker/);
+    } finally {
+      stderr.mockRestore();
+    }
+  });
+});

@@ -132,12 +132,16 @@ export function registerCluster(program: Command): void {
           const plugins = await pluginsFor(cmd.optsWithGlobals<GlobalOptions>());
           const specifiers = opts.plugins?.length ? opts.plugins : pluginsWithJobs(plugins);
           if (specifiers.length === 0) throw new OptkitError('NOT_FOUND', 'no loaded plugin registers cluster jobs; name one with --plugins', 'plugins');
-          if (driver) plugins.registry.get('drivers', driver);
+          if (driver) {
+            plugins.registry.get('drivers', driver);
+            // Fail before starting processes: every first-party driver needs its job options (bcd: job.problem, moe: job.steps, ...).
+            if (!opts.config) throw new OptkitError('INVALID_ARGUMENT', `optkit cluster local ${driver}: --config <file> is required with a driver (the same file as for optkit cluster run)`, 'config');
+          }
           err(`optkit local: starting a broker and ${opts.workers} worker process${opts.workers === 1 ? '' : 'es'} (${opts.threads} thread${opts.threads === 1 ? '' : 's'} each)`);
           const local = await startLocalCluster({ plugins: resolvePluginFiles(specifiers), workers: opts.workers, threads: opts.threads });
           err(`optkit local: broker at ${local.endpoint}, ${local.broker.stats().workers} worker connections`);
           try {
-            if (driver) return await runWithProgress({ plugins, driver, config: opts.config ?? { job: {} }, connect: local.endpoint }, opts.out);
+            if (driver) return await runWithProgress({ plugins, driver, config: opts.config!, connect: local.endpoint }, opts.out);
             err('optkit local: serving until SIGINT (optkit cluster run <driver> --connect ' + local.endpoint + ')');
             await untilStopped();
             return 0;
