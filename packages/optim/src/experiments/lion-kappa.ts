@@ -276,7 +276,7 @@ export const lionKappaExperiment: ExperimentEntry = {
       notes: [
         `x*_box has ${active} of ${p.d} coordinates on the box boundary; reference optima by projected gradient (20 000 iterations, step 1/L with L a Gershgorin bound).`,
         'The 1.5·lr bound on the final iterate sits close to the chatter amplitude: over problem seeds 0–9 (measured while writing this experiment) the final ‖x − x*_box‖∞ was 0.56–1.55·lr (1 of 20 seed/lr pairs above 1.5·lr, seed 1 at lr 1e-2), and the largest distance among the last 20 recorded iterates reached 2.0·lr. The gate uses the run seed as given, not a chosen one.',
-        'E2 of the card (tfjs MLP with Lion-ℓp, per-tensor violation decay) is not implemented: no tfjs Lion-𝒦 class yet.',
+        'E2 of the card (tfjs MLP with Lion-ℓp, per-tensor violation decay) is the separate experiment lion-kappa-mlp (OptkitLionKappa).',
       ],
     };
   },
