@@ -15,6 +15,7 @@
  * after routing it (causal, like the bias update).
  */
 import { OptkitError, assertFinite, assertInteger, assertLength, checkOption } from '@optkit/core';
+import { affineLogits } from './moe-synthetic.js';
 
 export interface AuxLossRouterOptions {
   numExperts: number;
@@ -187,38 +188,9 @@ export class AuxLossRouter {
 }
 
 function softmaxLogits(x: Float64Array, T: number, d: number, E: number, W: Float64Array, beta: Float64Array, scale: number, out: Float64Array): void {
-  const E4 = E - (E % 4);
+  affineLogits(x, T, d, W, E, beta, scale, out);
   for (let t = 0; t < T; t++) {
-    const xo = t * d;
     const oo = t * E;
-    // Four experts per pass: each x value is loaded once for four products.
-    for (let i = 0; i < E4; i += 4) {
-      const w0 = i * d;
-      const w1 = w0 + d;
-      const w2 = w1 + d;
-      const w3 = w2 + d;
-      let a0 = 0;
-      let a1 = 0;
-      let a2 = 0;
-      let a3 = 0;
-      for (let k = 0; k < d; k++) {
-        const xv = x[xo + k];
-        a0 += xv * W[w0 + k];
-        a1 += xv * W[w1 + k];
-        a2 += xv * W[w2 + k];
-        a3 += xv * W[w3 + k];
-      }
-      out[oo + i] = a0 * scale + beta[i];
-      out[oo + i + 1] = a1 * scale + beta[i + 1];
-      out[oo + i + 2] = a2 * scale + beta[i + 2];
-      out[oo + i + 3] = a3 * scale + beta[i + 3];
-    }
-    for (let i = E4; i < E; i++) {
-      const wo = i * d;
-      let acc = 0;
-      for (let k = 0; k < d; k++) acc += x[xo + k] * W[wo + k];
-      out[oo + i] = acc * scale + beta[i];
-    }
     let m = -Infinity;
     for (let i = 0; i < E; i++) if (out[oo + i] > m) m = out[oo + i];
     let s = 0;

@@ -10,7 +10,7 @@
  * Optional shard skew (card E3's "skewed stream"): the step's T tokens are cut into `groups` equal
  * home segments; tokens of segment h get `+amount` on the logits of experts h·E/groups .. (h+1)·E/groups−1.
  */
-import { OptkitError, Rng, checkOption } from '@optkit/core';
+import { OptkitError, Rng, checkOption, gemm } from '@optkit/core';
 
 /**
  * Fills out[off .. off+d) with N(0, 1) deviates from a per-token stream seeded by `seed`: mulberry32
@@ -131,39 +131,10 @@ export class SkewedScores {
     const scale = 1 / Math.sqrt(d);
     const skew = this.skew;
     const per = skew ? E / skew.groups : 0;
-    const E4 = E - (E % 4);
-    for (let t = 0; t < count; t++) {
-      const xo = t * d;
-      const so = t * E;
-      // Four experts per pass: each x value is loaded once for four products.
-      for (let i = 0; i < E4; i += 4) {
-        const w0 = i * d;
-        const w1 = w0 + d;
-        const w2 = w1 + d;
-        const w3 = w2 + d;
-        let a0 = 0;
-        let a1 = 0;
-        let a2 = 0;
-        let a3 = 0;
-        for (let j = 0; j < d; j++) {
-          const xv = x[xo + j];
-          a0 += xv * w[w0 + j];
-          a1 += xv * w[w1 + j];
-          a2 += xv * w[w2 + j];
-          a3 += xv * w[w3 + j];
-        }
-        out[so + i] = a0 * scale + beta[i];
-        out[so + i + 1] = a1 * scale + beta[i + 1];
-        out[so + i + 2] = a2 * scale + beta[i + 2];
-        out[so + i + 3] = a3 * scale + beta[i + 3];
-      }
-      for (let i = E4; i < E; i++) {
-        const wo = i * d;
-        let acc = 0;
-        for (let j = 0; j < d; j++) acc += x[xo + j] * w[wo + j];
-        out[so + i] = acc * scale + beta[i];
-      }
-      if (skew) {
+    affineLogits(x, count, d, w, E, beta, scale, out);
+    if (skew) {
+      for (let t = 0; t < count; t++) {
+        const so = t * E;
         const h = Math.floor(((start + t) * skew.groups) / totalTokens);
         for (let i = h * per; i < (h + 1) * per; i++) out[so + i] += skew.amount;
       }
@@ -191,4 +162,14 @@ export class SkewedScores {
   batch(step: number, totalTokens: number): Float64Array {
     return this.fill(step, 0, totalTokens, totalTokens, new Float64Array(totalTokens * this.numExperts));
   }
+}
+
+/**
+ * Router logits out[t, i] = scale·(x_t · w_i) + β_i for `count` tokens (x: [count, d], W: [E, d],
+ * out: [count, E], all row-major), through core's gemm. Shared by the synthetic generator and the
+ * auxiliary-loss router.
+ */
+export function affineLogits(x: Float64Array, count: number, d: number, W: Float64Array, E: number, beta: Float64Array, scale: number, out: Float64Array): void {
+  for (let t = 0; t < count; t++) out.set(beta.subarray(0, E), t * E);
+  gemm(false, true, count, E, d, scale, x, d, W, d, 1, out, E);
 }
