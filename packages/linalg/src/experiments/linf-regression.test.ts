@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { linfRegressionExperiment } from './linf-regression.js';
+import { binomialUpperTail, linfRegressionExperiment } from './linf-regression.js';
 
 /**
  * The card's two statistically fragile gates (the maximum of e over the trials, and the four-way
@@ -17,6 +17,17 @@ describe('linf-regression experiment', () => {
     expect(r.claims.filter((c) => !c.gated).length).toBe(7);
     expect(r.plots!.length).toBe(4);
   }, 300_000); // ~10-15 s on an idle machine; generous for a loaded shared one
+});
+
+describe('binomialUpperTail', () => {
+  it('matches closed forms', () => {
+    expect(binomialUpperTail(0, 50, 0.01)).toBe(1);
+    expect(binomialUpperTail(1, 50, 0.01)).toBeCloseTo(1 - 0.99 ** 50, 12);
+    expect(binomialUpperTail(2, 3, 0.5)).toBeCloseTo(0.5, 12); // P(X ≥ 2) of 3 fair coins
+    expect(binomialUpperTail(3, 3, 0.5)).toBeCloseTo(0.125, 12);
+    expect(binomialUpperTail(7, 200, 0.01)).toBeLessThan(0.01); // 7 of 200 is significantly above 1 %
+    expect(binomialUpperTail(5, 200, 0.01)).toBeGreaterThan(0.01);
+  });
 });
 
 describe('registration', () => {
