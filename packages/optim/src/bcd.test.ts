@@ -296,7 +296,65 @@ describe('bcd known answers', () => {
       // One projected-Newton step over the whole vector (τ = n, exact Hessian) is the exact solution.
       const one = bcd(leastSquaresProblem(A, b), new Float64Array(10), { prox, lambda, constrainedUpdate: 'pn', blockSize: 10, maxIter: 1 });
       for (let i = 0; i < 10; i++) expect(one.x[i]).toBeCloseTo(z[i], 7);
+      if (prox !== 'nonneg') continue;
+      for (const [rule, update, partition] of [['gs', 'matrix', 'order'], ['cyclic', 'matrix', 'order'], ['random', 'matrix', 'order'], ['gs', 'newton', 'order'], ['gs', 'matrix', 'variable']] as const) {
+        const res = bcd(leastSquaresProblem(A, b), new Float64Array(10), { prox, lambda, rule, update, constrainedUpdate: 'tmp', blockSize: 2, partition, maxIter: 50000, tol: 1e-11 });
+        const label = `tmp ${rule} ${update} ${partition}`;
+        expect(res.converged, label).toBe(true);
+        for (let i = 0; i < 10; i++) expect(res.x[i], label).toBeCloseTo(z[i], 7);
+        for (const v of res.x) expect(v).toBeGreaterThanOrEqual(0);
+        for (let k = 1; k < res.history.length; k++) expect(res.history[k].f, label).toBeLessThanOrEqual(res.history[k - 1].f + 1e-9);
+      }
     }
+  });
+
+  it('two-metric projection identifies the active set and then converges like Newton (τ = n)', () => {
+    // min ½‖Ax − b‖² + λΣx, x ≥ 0, with about half the coordinates at the bound at the solution.
+    const A = randomDense(60, 25, 71);
+    const b = new Rng(72).fillNormal(new Float64Array(60), 0, 3);
+    const p = leastSquaresProblem(A, b);
+    const g0 = p.grad(new Float64Array(25), new Float64Array(25));
+    let lambda = 0;
+    for (const v of g0) lambda = Math.max(lambda, -v);
+    lambda *= 0.05;
+    const opts = { prox: 'nonneg', lambda, blockSize: 25, partition: 'order', rule: 'cyclic', tol: 1e-10, maxIter: 5000 } as const;
+    // From x = 1 (every coordinate off the bound) the active set has to be found, not guessed at x = 0.
+    const x0 = new Float64Array(25).fill(1);
+    const tmp = bcd(p, x0, { ...opts, update: 'matrix', constrainedUpdate: 'tmp' });
+    const pg = bcd(p, x0, { ...opts, update: 'lipschitz', constrainedUpdate: 'pg' });
+    expect(tmp.converged).toBe(true);
+    expect(pg.converged).toBe(true);
+    let atBound = 0;
+    for (let i = 0; i < 25; i++) {
+      expect(tmp.x[i]).toBeCloseTo(pg.x[i], 7);
+      if (pg.x[i] === 0) atBound++;
+    }
+    expect(atBound).toBeGreaterThan(3);
+    expect(atBound).toBeLessThan(22);
+    // Finite identification + Newton on the manifold: a handful of iterations, where projected gradient needs hundreds.
+    expect(tmp.iterations).toBeLessThanOrEqual(12);
+    expect(pg.iterations).toBeGreaterThan(10 * tmp.iterations);
+    // The last steps contract superlinearly: each gap at most 0.1× the one before.
+    const F = tmp.fx;
+    const gaps = tmp.history.map((h) => h.f - F).filter((v) => v > 1e-9 * Math.abs(F));
+    expect(gaps.length).toBeGreaterThanOrEqual(3);
+    for (let k = Math.max(1, gaps.length - 2); k < gaps.length; k++) expect(gaps[k]).toBeLessThanOrEqual(0.1 * gaps[k - 1]);
+  });
+
+  it('two-metric projection with Newton blocks on non-negative logistic regression', () => {
+    const data = syntheticColumns(80, 12, { seed: 81 });
+    const y = new Float64Array(80);
+    for (let i = 0; i < 80; i++) y[i] = data.b[i] > 0 ? 1 : -1;
+    const p = logisticProblem(data.columns, y);
+    const lambda = 0.5;
+    const base = { prox: 'nonneg', lambda, blockSize: 4, partition: 'order', rule: 'gs', tol: 1e-9, maxIter: 100000 } as const;
+    const ref = bcd(p, new Float64Array(12), { ...base, update: 'lipschitz', constrainedUpdate: 'pg' });
+    const tmp = bcd(p, new Float64Array(12), { ...base, update: 'newton', constrainedUpdate: 'tmp' });
+    expect(ref.converged).toBe(true);
+    expect(tmp.converged).toBe(true);
+    for (let i = 0; i < 12; i++) expect(tmp.x[i]).toBeCloseTo(ref.x[i], 6);
+    expect(tmp.iterations).toBeLessThan(ref.iterations);
+    for (let k = 1; k < tmp.history.length; k++) expect(tmp.history[k].f).toBeLessThanOrEqual(tmp.history[k - 1].f + 1e-12);
   });
 
   it('history, onIteration, callback stop and abort', () => {
@@ -338,7 +396,9 @@ describe('bcd bad input', () => {
     expect(codeOf(() => bcd(p, x0, { gsNorm: 3 as 2 }))).toEqual({ code: 'INVALID_OPTION', argument: 'gsNorm' });
     expect(codeOf(() => bcd(p, x0, { partition: 'variable', rule: 'gsl' }))).toEqual({ code: 'INVALID_OPTION', argument: 'rule' });
     expect(codeOf(() => bcd(p, x0, { prox: 'l1', update: 'matrix' }))).toEqual({ code: 'INVALID_OPTION', argument: 'update' });
-    expect(codeOf(() => bcd(p, x0, { prox: 'l1', constrainedUpdate: 'tmp' }))).toEqual({ code: 'UNSUPPORTED', argument: 'constrainedUpdate' });
+    expect(codeOf(() => bcd(p, x0, { prox: 'l1', constrainedUpdate: 'tmp' }))).toEqual({ code: 'INVALID_OPTION', argument: 'constrainedUpdate' });
+    expect(codeOf(() => bcd(p, x0, { constrainedUpdate: 'tmp' }))).toEqual({ code: 'INVALID_OPTION', argument: 'constrainedUpdate' });
+    expect(codeOf(() => bcd(p, x0, { prox: 'nonneg', constrainedUpdate: 'tmp', update: 'lipschitz' }))).toEqual({ code: 'INVALID_OPTION', argument: 'update' });
     expect(codeOf(() => bcd(p, x0, { prox: 'l1', constrainedUpdate: 'pn', update: 'lipschitz' }))).toEqual({ code: 'INVALID_OPTION', argument: 'update' });
     expect(codeOf(() => bcd(p, x0, { constrainedUpdate: 'pn' }))).toEqual({ code: 'INVALID_OPTION', argument: 'constrainedUpdate' });
     expect(codeOf(() => bcd(p, x0, { lambda: -1 }))).toEqual({ code: 'INVALID_OPTION', argument: 'lambda' });
