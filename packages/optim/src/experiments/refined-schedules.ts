@@ -21,6 +21,7 @@ import {
   type SeriesPlot,
   type Table,
 } from '@optkit/core';
+import type { RefineResult } from '../refined-schedule.js';
 
 interface Problem {
   X: Float64Array;
@@ -97,78 +98,129 @@ function runSgd(p: Problem, s: Schedule, peak: number, T: number, seed: number, 
   return Number.isFinite(gap) ? gap : Infinity;
 }
 
-async function run(ctx: ExperimentContext): Promise<ExperimentResult> {
-  const { refineSchedule, inverseSqrtSchedule, stepSchedule } = await import('../refined-schedule.js');
-  const T = 2000;
-  // The card's full setting costs a few seconds, so quick mode runs it too.
-  const seeds = 5;
-  const gridSize = 15;
-  const grid = Array.from({ length: gridSize }, (_, i) => 10 ** (-2 + (3.5 * i) / (gridSize - 1)));
-  const p = makeProblem(ctx.seed);
-  const schedules: Record<string, Schedule> = {
+interface InstanceOutcome {
+  results: Record<string, { lr: number; gap: number; curve: number[] }>;
+  norms: Float64Array;
+  refined: RefineResult;
+}
+
+const T = 2000;
+const SGD_SEEDS = 5;
+const GRID_SIZE = 15;
+const GRID = Array.from({ length: GRID_SIZE }, (_, i) => 10 ** (-2 + (3.5 * i) / (GRID_SIZE - 1)));
+
+function baseSchedules(inverseSqrtSchedule: () => Schedule, stepSchedule: (T: number) => Schedule): Record<string, Schedule> {
+  return {
     constant: constantSchedule(1),
     '1/√t': inverseSqrtSchedule(),
     step: stepSchedule(T),
     cosine: cosineDecaySchedule({ init: 1, steps: T }),
     linear: linearSchedule({ init: 1, end: 0, steps: T }),
   };
+}
+
+/** The card's E2 on one problem instance: every schedule's peak lr tuned, then the refined schedule from the best linear run's norms. */
+async function runInstance(seed: number, progress: (fraction: number, message: string) => void): Promise<InstanceOutcome> {
+  const { refineSchedule, inverseSqrtSchedule, stepSchedule } = await import('../refined-schedule.js');
+  const p = makeProblem(seed);
+  const schedules = baseSchedules(inverseSqrtSchedule, stepSchedule);
   const tune = (s: Schedule) => {
     let best = { lr: NaN, gap: Infinity };
     const curve: number[] = [];
-    for (const lr of grid) {
+    for (const lr of GRID) {
       let sum = 0;
-      for (let k = 0; k < seeds; k++) sum += runSgd(p, s, lr, T, ctx.seed * 7919 + k);
-      const gap = sum / seeds;
+      for (let k = 0; k < SGD_SEEDS; k++) sum += runSgd(p, s, lr, T, seed * 7919 + k);
+      const gap = sum / SGD_SEEDS;
       curve.push(gap);
       if (gap < best.gap) best = { lr, gap };
     }
     return { ...best, curve };
   };
-  const results: Record<string, { lr: number; gap: number; curve: number[] }> = {};
+  const results: InstanceOutcome['results'] = {};
   const names = Object.keys(schedules);
   names.forEach((name, i) => {
-    ctx.progress(i / (names.length + 1), `tuning ${name}`);
+    progress(i / (names.length + 1), `tuning ${name}`);
     results[name] = tune(schedules[name]);
   });
   // Refinement from the gradient norms of the best linear-decay run (seed 0 of its grid point).
   const norms = new Float64Array(T);
-  runSgd(p, schedules.linear, results.linear.lr, T, ctx.seed * 7919, norms);
+  runSgd(p, schedules.linear, results.linear.lr, T, seed * 7919, norms);
   const refined = refineSchedule(norms, { tau: 0.1, power: 2 });
-  ctx.progress(names.length / (names.length + 1), 'tuning refined');
+  progress(names.length / (names.length + 1), 'tuning refined');
   results.refined = tune(refined.schedule);
+  return { results, norms, refined };
+}
 
-  const gap = (k: string) => results[k].gap;
+const geometricMean = (values: number[]): number => Math.exp(values.reduce((a, v) => a + Math.log(v), 0) / values.length);
+
+/**
+ * E2 on several problem instances (data seeds seed, seed + 1, …: 5 in the full run, 1 in quick mode).
+ * The gated ratio claims are decided by the geometric mean of the per-instance ratios, because one
+ * instance is noisy: measured over data seeds 0–8, linear/cosine ranged 0.92–1.27 (3 of 9 above the
+ * card's 1.25, median 1.17) and 1/√t/linear 1.86–2.98; the card's prototype is a single draw (1.09).
+ * Each instance is reported.
+ */
+async function run(ctx: ExperimentContext): Promise<ExperimentResult> {
+  const { inverseSqrtSchedule, stepSchedule } = await import('../refined-schedule.js');
+  const instances = ctx.quick ? 1 : 5;
+  const outcomes: InstanceOutcome[] = [];
+  for (let k = 0; k < instances; k++) {
+    outcomes.push(await runInstance(ctx.seed + k, (f, m) => ctx.progress((k + f) / instances, `instance ${k + 1}/${instances}: ${m}`)));
+  }
+  const { results, norms, refined } = outcomes[0];
+  const schedules = baseSchedules(inverseSqrtSchedule, stepSchedule);
+  const names = Object.keys(schedules);
+  const grid = GRID;
+  const seeds = SGD_SEEDS;
+  const gridSize = GRID_SIZE;
+  const ratio = (a: string, b: string) => outcomes.map((o) => o.results[a].gap / o.results[b].gap);
+  const agg = (a: string, b: string) => {
+    const r = ratio(a, b);
+    return { value: geometricMean(r), text: instances > 1 ? ` (instances: ${r.map((v) => v.toFixed(3)).join(', ')})` : '' };
+  };
+  const over = instances > 1 ? ` — geometric mean over ${instances} problem instances` : '';
+
   const claims: Claim[] = [];
-  const rLinConst = gap('constant') / gap('linear');
-  const rLinSqrt = gap('1/√t') / gap('linear');
-  claims.push({ claim: 'linear decay is ≥ 2× better than constant and 1/√t (last-iterate gap, tuned peak lr)', measured: `${rLinConst.toFixed(2)}×, ${rLinSqrt.toFixed(2)}×`, expected: '>= 2 each (prototype 4.7×, 2.9×)', pass: rLinConst >= 2 && rLinSqrt >= 2, gated: true });
-  const rLinCos = gap('linear') / gap('cosine');
-  claims.push({ claim: "linear decay's gap ≤ 1.25× cosine's", measured: Number(rLinCos.toFixed(3)), expected: '<= 1.25 (prototype 1.09)', pass: rLinCos <= 1.25, gated: true });
-  const rRefLin = gap('refined') / gap('linear');
-  claims.push({ claim: 'the refined schedule matches linear decay (gap within 1.3×)', measured: Number(rRefLin.toFixed(3)), expected: '<= 1.3 (prototype 1.19)', pass: rRefLin <= 1.3, gated: true });
-  const rRefCos = gap('refined') / gap('cosine');
-  claims.push({ claim: "the refined schedule matches cosine (gap within 1.3× of cosine's)", measured: Number(rRefCos.toFixed(3)), expected: '<= 1.3 (prototype 1.30; report only: the card gates refined against linear decay)', pass: rRefCos <= 1.3, gated: false });
+  const linConst = agg('constant', 'linear');
+  const linSqrt = agg('1/√t', 'linear');
+  claims.push({ claim: `linear decay is ≥ 2× better than constant and 1/√t (last-iterate gap, tuned peak lr)${over}`, measured: `${linConst.value.toFixed(2)}×, ${linSqrt.value.toFixed(2)}×${linConst.text}${linSqrt.text}`, expected: '>= 2 each (prototype 4.7×, 2.9×)', pass: linConst.value >= 2 && linSqrt.value >= 2, gated: true });
+  const linCos = agg('linear', 'cosine');
+  claims.push({ claim: `linear decay's gap ≤ 1.25× cosine's${over}`, measured: `${linCos.value.toFixed(3)}${linCos.text}`, expected: '<= 1.25 (prototype 1.09)', pass: linCos.value <= 1.25, gated: true });
+  const refLin = agg('refined', 'linear');
+  claims.push({ claim: `the refined schedule matches linear decay (gap within 1.3×)${over}`, measured: `${refLin.value.toFixed(3)}${refLin.text}`, expected: '<= 1.3 (prototype 1.19)', pass: refLin.value <= 1.3, gated: true });
+  const refCos = agg('refined', 'cosine');
+  claims.push({ claim: `the refined schedule matches cosine (gap within 1.3× of cosine's)${over}`, measured: `${refCos.value.toFixed(3)}${refCos.text}`, expected: '<= 1.3 (prototype 1.30; report only: the card gates refined against linear decay)', pass: refCos.value <= 1.3, gated: false });
   const early = Math.floor(0.05 * T);
-  let earlyMean = 0;
-  for (let t = 0; t < early; t++) earlyMean += refined.smoothedNorms[t] / early;
-  const sorted = Array.from(refined.smoothedNorms).sort((a, b) => a - b);
-  const median = sorted[T >> 1];
-  const earlyLarger = earlyMean > median;
-  const warm = refined.values[0] < 1 && refined.warmupSteps > 0;
+  const warmups = outcomes.map(({ refined: r }) => {
+    let earlyMean = 0;
+    for (let t = 0; t < early; t++) earlyMean += r.smoothedNorms[t] / early;
+    const sorted = Array.from(r.smoothedNorms).sort((a, b) => a - b);
+    const median = sorted[T >> 1];
+    return { ratio: earlyMean / median, ok: !(earlyMean > median) || (r.values[0] < 1 && r.warmupSteps > 0), s0: r.values[0], peak: (100 * r.warmupSteps) / T };
+  });
   claims.push({
-    claim: 'the refined schedule shows a warm-up when the early gradient norms are larger',
-    measured: `early/median norm ${(earlyMean / median).toFixed(2)}, s(0) = ${refined.values[0].toFixed(3)}, peak at ${((100 * refined.warmupSteps) / T).toFixed(1)}% of T`,
+    claim: `the refined schedule shows a warm-up when the early gradient norms are larger${instances > 1 ? ` — on each of ${instances} problem instances` : ''}`,
+    measured: warmups.map((w) => `early/median norm ${w.ratio.toFixed(2)}, s(0) = ${w.s0.toFixed(3)}, peak at ${w.peak.toFixed(1)}% of T`).join('; '),
     expected: 'warm-up (s(0) < 1, peak after step 0) if early norms > median (prototype: s(0) = 0.05, peak at 22%)',
-    pass: !earlyLarger || warm,
+    pass: warmups.every((w) => w.ok),
     gated: true,
   });
 
   const tables: Table[] = [
     {
-      title: `Last-iterate gap f(x_T) − f* (T = ${T}, batch 16, mean of ${seeds} seeds, best peak lr of ${gridSize})`,
+      title: `Last-iterate gap f(x_T) − f* (T = ${T}, batch 16, mean of ${seeds} seeds, best peak lr of ${gridSize}; problem instance 1 of ${instances})`,
       columns: ['schedule', 'best peak lr', 'gap'],
       rows: [...names, 'refined'].map((k) => [k, Number(results[k].lr.toPrecision(3)), Number(results[k].gap.toExponential(3))]),
     },
+    ...(instances > 1
+      ? [
+          {
+            title: `Gap per problem instance (data seeds ${ctx.seed}…${ctx.seed + instances - 1})`,
+            columns: ['schedule', ...outcomes.map((_, k) => `instance ${k + 1}`)],
+            rows: [...names, 'refined'].map((k) => [k, ...outcomes.map((o) => Number(o.results[k].gap.toExponential(3)))]),
+          },
+        ]
+      : []),
   ];
   const plots: SeriesPlot[] = [
     {
@@ -212,7 +264,12 @@ async function run(ctx: ExperimentContext): Promise<ExperimentResult> {
     claims,
     plots,
     tables,
-    notes: ['At this convex, well-conditioned scale refinement is not expected to beat linear decay (card E2); the gated claim is "within 1.3×".'],
+    notes: [
+      'At this convex, well-conditioned scale refinement is not expected to beat linear decay (card E2); the gated claim is "within 1.3×".',
+      instances > 1
+        ? `The ratio claims are decided by the geometric mean over ${instances} problem instances (one instance is noisy: over data seeds 0–8 linear/cosine ranged 0.92–1.27); plots show instance 1.`
+        : 'Quick mode runs one problem instance; the full run decides the ratio claims by the geometric mean over 5 instances.',
+    ],
   };
 }
 
