@@ -30,14 +30,17 @@ export function workerEntry(): { args: string[] } {
 /**
  * Starts `node worker-main '<options JSON>'` as a child process (stdin piped, so it exits when this
  * process dies; stderr lines collected and passed to `onLine`). `options.log` is ignored: a process logs
- * to its stderr.
+ * to its stderr. `prefix` is a command to run node under, e.g. `['ip', 'netns', 'exec', 'ns1']` to
+ * start the worker in a network namespace; it must exec node in place, so that `child.pid` is the
+ * worker's and a signal sent to `child` reaches it.
  */
 export function spawnWorkerProcess(
   options: Omit<WorkerOptions, 'log'>,
-  spawnOptions: { cwd?: string; env?: NodeJS.ProcessEnv; onLine?: (line: string) => void } = {},
+  spawnOptions: { cwd?: string; env?: NodeJS.ProcessEnv; onLine?: (line: string) => void; prefix?: readonly string[] } = {},
 ): WorkerProcess {
   const { args } = workerEntry();
-  const child = spawn(process.execPath, [...args, JSON.stringify(options)], {
+  const [command, ...prefixArgs] = [...(spawnOptions.prefix ?? []), process.execPath];
+  const child = spawn(command, [...prefixArgs, ...args, JSON.stringify(options)], {
     cwd: spawnOptions.cwd ?? process.cwd(),
     env: { ...process.env, ...spawnOptions.env, OPTKIT_EXIT_WITH_PARENT: '1' },
     stdio: ['pipe', 'ignore', 'pipe'],

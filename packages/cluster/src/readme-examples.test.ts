@@ -8,12 +8,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { OptkitError, frameToFloat64, localExecutor, toFrame, type Plugin } from '@optkit/core';
+import { OptkitError, coordinate, frameToFloat64, localExecutor, toFrame, type Plugin } from '@optkit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   Broker,
   ClusterClient,
-  coordinate,
+  coordinate as clusterCoordinate,
   DEFAULT_WIRE_LIMITS,
   decodePayload,
   encodePayload,
@@ -116,6 +116,8 @@ describe('README examples', () => {
     expect(reason).toBe('done');
     expect(rounds).toBe(2); // round 1 moves x to c, round 2 measures f = 0
     expect(state.x[3]).toBe(Math.sin(4));
+    // The README: `coordinate` from '@optkit/cluster' is core's, re-exported.
+    expect(clusterCoordinate).toBe(coordinate);
   });
 
   describe('broker, worker and client in one process', () => {

@@ -26,3 +26,4 @@ export * from './data/split.js';
 export * from './data/digits.js';
 export { plugin } from './plugin.js';
 export * from './jobs.js';
+export * from './coordinate.js';

@@ -21,14 +21,17 @@ import {
   checkHvp,
   clipByGlobalNorm,
   constantSchedule,
+  coordinate,
   definePlugin,
   dot,
+  frameToFloat64,
   functionOperator,
   gemm,
   getKernels,
   identityOperator,
   joinSchedules,
   linspace,
+  localExecutor,
   loadDigits,
   loadPlugin,
   minimize,
@@ -51,6 +54,7 @@ import {
   setKernels,
   sgd,
   sumOperator,
+  toFrame,
   toCsv,
   trainTestSplit,
   transposeOperator,
@@ -301,6 +305,46 @@ describe('README examples', () => {
 
     const loaded = await loadPlugin('optkit-plugin-mine', { registry: new Registry(), importer: async () => ({ plugin }) });
     expect(loaded).toBe(plugin);
+  });
+
+  it('jobs, executors and the coordinator loop', async () => {
+    const plugin = definePlugin({
+      name: 'my-jobs',
+      jobs: [
+        {
+          id: 'my.grad',
+          summary: 'a gradient block of ½‖x − c‖²',
+          handler: (header, frames) => {
+            const lo = header.lo as number;
+            const g = frameToFloat64(frames[0]).map((xi, i) => xi - (lo + i + 1));
+            return { header: {}, frames: [toFrame(g)] };
+          },
+        },
+      ],
+    });
+    const seen: number[] = [];
+    const { state, rounds, reason } = await coordinate({
+      executor: localExecutor([plugin]),
+      init: new Float64Array(4),
+      round: (x) => ({
+        service: 'my.grad',
+        requests: [0, 2].map((lo) => ({ header: { lo }, frames: [toFrame(x.subarray(lo, lo + 2))] })),
+      }),
+      gather: (x, replies) => {
+        const next = x.slice();
+        replies.forEach((r, k) => frameToFloat64(r.frames![0], 2).forEach((g, i) => (next[2 * k + i] -= 0.5 * g)));
+        return next;
+      },
+      done: (x) => Math.abs(x[3] - 4) < 1e-6,
+      maxRounds: 50,
+      figures: (x) => ({ gap: Math.abs(x[3] - 4) }),
+      onProgress: (p) => seen.push(p.values.gap),
+    });
+    // x_k = (1 − 2^−k)·c exactly (halving in binary floating point); the gap 4·2^−k first drops below 1e-6 at k = 22.
+    expect(reason).toBe('done');
+    expect(rounds).toBe(22);
+    expect(Array.from(state)).toEqual([1, 2, 3, 4].map((c) => (1 - 2 ** -22) * c));
+    expect(seen[0]).toBe(2);
   });
 
   it('reference runner', () => {

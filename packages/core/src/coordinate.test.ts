@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { OptkitError, definePlugin, frameToFloat64, localExecutor, toFrame, type DriverProgress, type JobExecutor } from '@optkit/core';
-import { coordinate } from './coordinator.js';
+import { OptkitError } from './errors.js';
+import { frameToFloat64, localExecutor, toFrame, type JobExecutor } from './jobs.js';
+import { definePlugin, type DriverProgress } from './registry.js';
+import { coordinate } from './coordinate.js';
 
 // Job: the partial sum of a shard; the coordinator iterates x <- x/2 + sum(shards)/n.
 const sums = definePlugin({

@@ -7,8 +7,13 @@
  * The loop itself is deterministic: requests go out in the order `round` returns them and replies come
  * back in that order whatever worker ran them, so a `gather` that reduces in request order gives the
  * same result on one process and on many.
+ *
+ * It needs nothing but a {@link JobExecutor}, so it lives in core beside jobs.ts: a plugin's driver can
+ * use it without depending on @optkit/cluster (and zeromq). @optkit/cluster re-exports it.
  */
-import { OptkitError, checkOption, throwIfAborted, type DriverProgress, type JobExecutor, type JobReply, type JobRequest } from '@optkit/core';
+import { OptkitError, checkOption, throwIfAborted } from './errors.js';
+import type { JobExecutor, JobReply, JobRequest, MapOptions } from './jobs.js';
+import type { DriverProgress } from './registry.js';
 
 /** One round's work: requests for one service. */
 export interface RoundRequests {
@@ -34,9 +39,11 @@ export interface CoordinateOptions<S> {
   /** Called after every round with the iteration (1-based count of rounds done) and the figures. */
   onProgress?: (progress: DriverProgress) => void;
   signal?: AbortSignal;
-  /** Passed to `executor.map` each round. */
+  /** Passed to `executor.map` each round (most requests in flight; default: the executor's). */
   concurrency?: number;
+  /** Passed to `executor.map` each round (per-request deadline in ms; default: the executor's). */
   timeoutMs?: number;
+  /** Passed to `executor.map` each round for executors that resend (the cluster client); others ignore it. */
   retries?: number;
 }
 
@@ -75,7 +82,7 @@ export async function coordinate<S>(options: CoordinateOptions<S>): Promise<Coor
             ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
             ...(options.retries !== undefined ? { retries: options.retries } : {}),
             ...(signal ? { signal } : {}),
-          } as Parameters<JobExecutor['map']>[2]);
+          } as MapOptions);
     if (replies.length !== requests.length) {
       throw new OptkitError('PROTOCOL', `${fn}: round ${i} sent ${requests.length} requests and got ${replies.length} replies`, 'executor');
     }
