@@ -3,6 +3,9 @@
 Inputs (see common.py): A.f64 (row-major rows x cols float64) and b.f64. The script runs
 `scipy.sparse.linalg.lsqr(A, b, atol, btol, conlim, iter_lim)` on the dense ndarray A (products are
 numpy dgemv through OpenBLAS; run with OPENBLAS_NUM_THREADS=1 to compare with optkit's one thread).
+With --sparse the inputs are instead the CSR arrays indptr.i32, indices.i32, data.f64 (canonical, as
+optkit's CsrMatrix holds them) and b.f64, and A is a scipy.sparse.csr_matrix (products by scipy's
+csr_matvec / csr_matvecs). --cond is ignored for sparse A.
 
 Modes:
 - default: one solve; outputs x.f64 and {itn, istop, r1norm, r2norm, anorm, acond, arnorm, xnorm}.
@@ -27,16 +30,24 @@ p.add_argument("--time", action="store_true")
 p.add_argument("--repeats", type=int, default=3)
 p.add_argument("--per-iter", type=int, default=0)
 p.add_argument("--cond", action="store_true")
+p.add_argument("--sparse", action="store_true")
 a = p.parse_args()
 
 try:
     import numpy as np
     import scipy
+    from scipy.sparse import csr_matrix
     from scipy.sparse.linalg import lsqr
 except ImportError as e:  # pragma: no cover - depends on the machine
     skip(f"scipy not available: {e}")
 
-A = load(np, a.dir, "A").reshape(a.rows, a.cols)
+if a.sparse:
+    A = csr_matrix(
+        (load(np, a.dir, "data"), load(np, a.dir, "indices", "i32"), load(np, a.dir, "indptr", "i32")),
+        shape=(a.rows, a.cols),
+    )
+else:
+    A = load(np, a.dir, "A").reshape(a.rows, a.cols)
 b = load(np, a.dir, "b")
 iter_lim = a.iter_lim if a.iter_lim > 0 else None
 
@@ -71,7 +82,7 @@ if a.time:
         out["perIterRun"] = int(itn_fixed)
         out["msPerIter"] = median_time(fixed, a.repeats, warmup=1) * 1e3 / max(itn_fixed, 1)
     out["cpuPerWall"] = (time.process_time() - cpu0) / (time.perf_counter() - wall0)
-if a.cond:
+if a.cond and not a.sparse:
     s = np.linalg.svd(A, compute_uv=False)
     out["cond"] = float(s[0] / s[-1])
 emit(out)

@@ -90,7 +90,7 @@ describe('dcdm', () => {
     expect(ref.iterations).toBeGreaterThan(15);
     for (const is of [1, 2]) {
       for (const residual of ['recurrence', 'recompute'] as const) {
-        const { xs, result } = await dcdmIterates(A, b, identity, { tol: 1e-8, orthogonalizeAgainst: is, residual, maxIter: 500 });
+        const { xs, result } = await dcdmIterates(A, b, identity, { rtol: 1e-8, orthogonalizeAgainst: is, residual, maxIter: 500 });
         expect(result.reason).toBe('converged');
         expect(result.iterations).toBe(ref.iterations);
         const scale = maxAbs(ref.xs[ref.xs.length - 1]);
@@ -109,8 +109,8 @@ describe('dcdm', () => {
 
   it('with i_s = 0 and the identity model is steepest descent (slower than CG)', async () => {
     const { A, b } = spdSystem(40, 100, 3);
-    const cgRes = await dcdm(A, b, identity, { tol: 1e-6, maxIter: 1000 });
-    const sd = await dcdm(A, b, identity, { tol: 1e-6, maxIter: 1000, orthogonalizeAgainst: 0 });
+    const cgRes = await dcdm(A, b, identity, { rtol: 1e-6, maxIter: 1000 });
+    const sd = await dcdm(A, b, identity, { rtol: 1e-6, maxIter: 1000, orthogonalizeAgainst: 0 });
     expect(sd.iterations).toBeGreaterThan(2 * cgRes.iterations);
     // Exact line search: the A-norm error never increases, so ‖r‖ need not be monotone but x converges.
     expect(sd.reason).toBe('converged');
@@ -143,7 +143,7 @@ describe('dcdm', () => {
     const ref = referencePcg(A, b, jacobi, 1e-8, 2000);
     const plain = referencePcg(A, b, (r) => r.slice(), 1e-8, 2000);
     expect(ref.iterations).toBeLessThan(plain.iterations);
-    const { xs, result } = await dcdmIterates(A, b, jacobi, { tol: 1e-8, maxIter: 2000, residual: 'recurrence' });
+    const { xs, result } = await dcdmIterates(A, b, jacobi, { rtol: 1e-8, maxIter: 2000, residual: 'recurrence' });
     expect(result.iterations).toBe(ref.iterations);
     const scale = maxAbs(ref.xs[ref.xs.length - 1]);
     for (let k = 0; k < ref.iterations; k++) {
@@ -155,7 +155,7 @@ describe('dcdm', () => {
     const { A, b, matrix } = spdSystem(25, 1000, 5);
     const k = getKernels();
     const exact: DirectionModel = async (r) => k.solve(matrix, r);
-    const res = await dcdm(A, b, exact, { tol: 1e-10 });
+    const res = await dcdm(A, b, exact, { rtol: 1e-10 });
     expect(res.reason).toBe('converged');
     expect(res.iterations).toBe(1);
     const xTrue = k.solve(matrix, b);
@@ -166,10 +166,10 @@ describe('dcdm', () => {
     const A = csrOperator(poisson2d(16));
     const b = new Rng(1).fillNormal(new Float64Array(256));
     const ref = referencePcg(A, b, (r) => r.slice(), 1e-4, 1000);
-    const res = await dcdm(A, b, identity, { tol: 1e-4, maxIter: 1000 });
+    const res = await dcdm(A, b, identity, { rtol: 1e-4, maxIter: 1000 });
     expect(res.iterations).toBe(ref.iterations);
     expect(res.residualNorm).toBeLessThanOrEqual(1e-4 * ref.res[0]);
-    const { xs } = await dcdmIterates(A, b, identity, { tol: 1e-4, maxIter: 1000 });
+    const { xs } = await dcdmIterates(A, b, identity, { rtol: 1e-4, maxIter: 1000 });
     const scale = maxAbs(ref.xs[ref.xs.length - 1]);
     for (let k = 0; k < ref.iterations; k++) expect(maxAbsDiff(xs[k], ref.xs[k]) / scale).toBeLessThan(1e-10);
     expect(res.history.relres![res.iterations]).toBeCloseTo(res.residualNorm / ref.res[0], 12);
@@ -179,10 +179,10 @@ describe('dcdm', () => {
     const A = csrOperator(poisson2d(6));
     const b = new Rng(2).fillNormal(new Float64Array(36));
     const zero: DirectionModel = (r) => new Float64Array(r.length);
-    const res = await dcdm(A, b, zero, { tol: 1e-8, maxIter: 200 });
+    const res = await dcdm(A, b, zero, { rtol: 1e-8, maxIter: 200 });
     expect(res.fallbacks).toBe(res.iterations);
     expect(res.reason).toBe('converged'); // the fallback makes it plain CG
-    const capped = await dcdm(A, b, identity, { tol: 1e-12, maxIter: 3 });
+    const capped = await dcdm(A, b, identity, { rtol: 1e-12, maxIter: 3 });
     expect(capped.reason).toBe('maxIter');
     expect(capped.converged).toBe(false);
     expect(capped.iterations).toBe(3);
@@ -192,7 +192,7 @@ describe('dcdm', () => {
     const A = csrOperator(poisson2d(5));
     const b = new Rng(6).fillNormal(new Float64Array(25));
     const seen: [number, number][] = [];
-    const res = await dcdm(A, b, identity, { tol: 1e-12, onIteration: (k, rel) => void seen.push([k, rel]), callback: (k) => k < 4 });
+    const res = await dcdm(A, b, identity, { rtol: 1e-12, onIteration: (k, rel) => void seen.push([k, rel]), callback: (k) => k < 4 });
     expect(res.reason).toBe('callback');
     expect(res.iterations).toBe(4);
     expect(seen.map((e) => e[0])).toEqual([1, 2, 3, 4]);
@@ -202,18 +202,20 @@ describe('dcdm', () => {
   it('x0 and the zero right-hand side', async () => {
     const A = csrOperator(poisson2d(5));
     const b = new Rng(3).fillNormal(new Float64Array(25));
-    const first = await dcdm(A, b, identity, { tol: 1e-12, maxIter: 100 });
-    // tol is relative to ‖r₀‖ = ‖b − A x₀‖ (the paper's test), so a good x₀ still iterates; atol stops at once.
-    const again = await dcdm(A, b, identity, { x0: first.x, tol: 0, atol: 1e-9 });
+    const first = await dcdm(A, b, identity, { rtol: 1e-12, maxIter: 100 });
+    // atol stops at once when x₀ is already good.
+    const again = await dcdm(A, b, identity, { x0: first.x, rtol: 0, atol: 1e-9 });
     expect(again.iterations).toBe(0);
     expect(again.reason).toBe('converged');
     expect(again.matvecs).toBe(1);
     const x0 = new Float64Array(25).fill(0.5);
-    const fromX0 = await dcdm(A, b, identity, { x0, tol: 1e-6 });
+    const fromX0 = await dcdm(A, b, identity, { x0, rtol: 1e-6 });
     expect(fromX0.reason).toBe('converged');
     const r0 = A.apply(x0).map((v, i) => b[i] - v);
     expect(fromX0.history.residual![0]).toBeCloseTo(Math.hypot(...r0), 12);
-    expect(fromX0.residualNorm).toBeLessThanOrEqual(1e-6 * Math.hypot(...r0));
+    // rtol is relative to ‖b‖ (the package's test); the deprecated tol stays relative to ‖r₀‖.
+    expect(fromX0.residualNorm).toBeLessThanOrEqual(1e-6 * Math.hypot(...b));
+    expect(fromX0.history.residual!.at(-2)!).toBeGreaterThan(1e-6 * Math.hypot(...b));
     const z = await dcdm(A, new Float64Array(25), identity);
     expect(z.reason).toBe('zeroRhs');
     expect(z.converged).toBe(true);
@@ -238,6 +240,32 @@ describe('dcdm', () => {
     expect(r2.reason).toBe('breakdown');
   });
 
+  it('keeps the deprecated tol as an alias of rtol: identical results from x₀ = 0, relative to ‖r₀‖ from a nonzero x₀', async () => {
+    const A = csrOperator(poisson2d(6));
+    const b = new Rng(11).fillNormal(new Float64Array(36));
+    const viaRtol = await dcdm(A, b, identity, { rtol: 1e-7, maxIter: 500 });
+    const viaTol = await dcdm(A, b, identity, { tol: 1e-7, maxIter: 500 });
+    expect(viaTol.iterations).toBe(viaRtol.iterations);
+    expect(Array.from(viaTol.x)).toEqual(Array.from(viaRtol.x));
+    expect(viaTol.history.residual).toEqual(viaRtol.history.residual);
+    // The default is rtol = 1e-4 (the paper's), the same as the old default tol = 1e-4 from x₀ = 0.
+    const byDefault = await dcdm(A, b, identity);
+    const old = await dcdm(A, b, identity, { tol: 1e-4 });
+    expect(byDefault.iterations).toBe(old.iterations);
+    expect(byDefault.residualNorm).toBeLessThanOrEqual(1e-4 * Math.hypot(...b));
+    // From a nonzero x₀ with ‖r₀‖ ≠ ‖b‖ the two tests differ: tol·‖r₀‖ against rtol·‖b‖.
+    const x0 = new Float64Array(36).fill(3);
+    const r0 = A.apply(x0).map((v, i) => b[i] - v);
+    const r0norm = Math.hypot(...r0);
+    expect(r0norm).toBeGreaterThan(2 * Math.hypot(...b));
+    const legacy = await dcdm(A, b, identity, { x0, tol: 1e-6, maxIter: 500 });
+    const shared = await dcdm(A, b, identity, { x0, rtol: 1e-6, maxIter: 500 });
+    expect(legacy.residualNorm).toBeLessThanOrEqual(1e-6 * r0norm);
+    expect(legacy.history.residual!.at(-2)!).toBeGreaterThan(1e-6 * r0norm);
+    expect(shared.residualNorm).toBeLessThanOrEqual(1e-6 * Math.hypot(...b));
+    expect(shared.history.residual!.at(-2)!).toBeGreaterThan(1e-6 * Math.hypot(...b));
+  });
+
   it('rejects bad input with OptkitError codes', async () => {
     const A = csrOperator(poisson2d(4));
     const b = new Float64Array(16).fill(1);
@@ -257,7 +285,9 @@ describe('dcdm', () => {
     expect(await code(dcdm(A, bn, identity))).toBe('NOT_FINITE');
     const rect: LinearOperator = { rows: 16, cols: 15, apply: (x) => x };
     expect(await code(dcdm(rect, b, identity))).toBe('SHAPE_MISMATCH');
+    expect(await code(dcdm(A, b, identity, { rtol: -1 }))).toBe('INVALID_OPTION');
     expect(await code(dcdm(A, b, identity, { tol: -1 }))).toBe('INVALID_OPTION');
+    expect(await code(dcdm(A, b, identity, { tol: 1e-6, rtol: 1e-6 }))).toBe('INVALID_OPTION');
     expect(await code(dcdm(A, b, identity, { maxIter: 1.5 }))).toBe('INVALID_OPTION');
     expect(await code(dcdm(A, b, identity, { orthogonalizeAgainst: -1 }))).toBe('INVALID_OPTION');
     expect(await code(dcdm(A, b, identity, { residual: 'exact' as 'recompute' }))).toBe('INVALID_OPTION');

@@ -16,7 +16,7 @@
  * in float32 make the method stall near 1e-6 (card, pitfalls).
  */
 import { OptkitError, Stopwatch, checkChoice, checkOption, axpy, dot, nrm2, throwIfAborted, type OperatorLike } from '@optkit/core';
-import { checkSystem, type KrylovResult } from './krylov-options.js';
+import { checkSystem, type KrylovOptions, type KrylovResult } from './krylov-options.js';
 
 /**
  * Maps the unit-norm residual r/‖r‖ to a search direction of the same length (its scale does not
@@ -24,10 +24,23 @@ import { checkSystem, type KrylovResult } from './krylov-options.js';
  */
 export type DirectionModel = (rUnit: Float64Array) => Float64Array | Float32Array | Promise<Float64Array | Float32Array>;
 
-export interface DcdmOptions {
-  /** Initial guess (default zeros). Not modified. */
-  x0?: Float64Array;
-  /** Relative tolerance: stop when ‖b − A x‖ ≤ max(tol·‖r₀‖, atol), r₀ = b − A x₀ (the paper's test; scipy's with x₀ = 0). Default 1e-4 (the paper's). */
+/**
+ * DCDM's options: the shared {@link KrylovOptions} (x0, rtol, atol, maxIter, callback, signal; no
+ * preconditioner `M` — the direction model plays that role) plus the method's own. The stopping test
+ * is the package's: ‖b − A x‖ ≤ max(rtol·‖b‖, atol).
+ */
+export interface DcdmOptions extends Omit<KrylovOptions, 'M'> {
+  /**
+   * Relative tolerance: stop when ‖b − A x‖ ≤ max(rtol·‖b‖, atol). Default 1e-4 (the paper's and the
+   * reference code's, in place of the package-wide 1e-5).
+   */
+  rtol?: number;
+  /**
+   * @deprecated Use `rtol`. The former name, kept with its former meaning: stop when
+   * ‖b − A x‖ ≤ max(tol·‖r₀‖, atol), r₀ = b − A x₀ (the paper's test). It equals `rtol` when x₀ = 0
+   * (then ‖r₀‖ = ‖b‖); with a nonzero x₀ it is relative to the initial residual. Give `tol` or
+   * `rtol`, not both (INVALID_OPTION).
+   */
   tol?: number;
   /** Absolute tolerance. Default 0. */
   atol?: number;
@@ -42,9 +55,6 @@ export interface DcdmOptions {
   residual?: 'recompute' | 'recurrence';
   /** Called after each iteration with its number (1-based) and ‖r‖/‖r₀‖. */
   onIteration?: (iteration: number, relres: number) => void;
-  /** Called after each iteration with the iteration number, ‖r‖ and x (reused: do not keep). Return `false` to stop (reason `callback`). */
-  callback?: (iteration: number, residualNorm: number, x: Float64Array) => boolean | void;
-  signal?: AbortSignal;
 }
 
 /**
@@ -64,7 +74,7 @@ const FN = 'dcdm';
 
 /**
  * Solves A x = b (A symmetric positive definite, given as any operator) by conjugate directions
- * proposed by `model`. Defaults: tol 1e-4 relative to ‖r₀‖, maxIter 100, i_s = 2, true residual
+ * proposed by `model`, stopping when ‖b − A x‖ ≤ max(rtol·‖b‖, atol). Defaults: rtol 1e-4, atol 0, maxIter 100, i_s = 2, true residual
  * recomputed every step. If qᵀAq ≤ 0 (the model returned a null-space or zero direction) the step falls
  * back to q = r, as the card prescribes; if even rᵀAr ≤ 0 the result reports `breakdown`. A model
  * output of the wrong length throws SHAPE_MISMATCH; NaN/Infinity in it ends the solve with `breakdown`.
@@ -73,8 +83,12 @@ const FN = 'dcdm';
 export async function dcdm(A: OperatorLike, b: Float64Array, model: DirectionModel, options: DcdmOptions = {}): Promise<DcdmResult> {
   const watch = new Stopwatch();
   if (typeof model !== 'function') throw new OptkitError('INVALID_ARGUMENT', `${FN}: model must be a function (r/‖r‖) => direction`, 'model');
-  const tol = checkOption(options.tol ?? 1e-4, 'tol', { min: 0 }, FN);
-  const sys = checkSystem(FN, A, b, { x0: options.x0, rtol: tol, atol: options.atol ?? 0 });
+  if (options.tol !== undefined && options.rtol !== undefined) {
+    throw new OptkitError('INVALID_OPTION', `${FN}: give rtol or its deprecated alias tol, not both`, 'tol');
+  }
+  // The deprecated `tol` keeps its old test, relative to ‖r₀‖ (equal to rtol's when x₀ = 0).
+  const legacyTol = options.tol === undefined ? undefined : checkOption(options.tol, 'tol', { min: 0 }, FN);
+  const sys = checkSystem(FN, A, b, { x0: options.x0, rtol: options.rtol ?? legacyTol ?? 1e-4, atol: options.atol ?? 0 });
   const maxIter = checkOption(options.maxIter ?? 100, 'maxIter', { min: 0, integer: true }, FN);
   const is = checkOption(options.orthogonalizeAgainst ?? 2, 'orthogonalizeAgainst', { min: 0, integer: true }, FN);
   const recompute = checkChoice(options.residual ?? 'recompute', ['recompute', 'recurrence'], 'residual', FN) === 'recompute';
@@ -125,7 +139,7 @@ export async function dcdm(A: OperatorLike, b: Float64Array, model: DirectionMod
     relres[0] = 0;
     return done('zeroRhs', 0, 0, 0);
   }
-  const threshold = Math.max(tol * rho0, sys.atol);
+  const threshold = legacyTol === undefined ? sys.threshold : Math.max(legacyTol * rho0, sys.atol);
   if (rnorm <= threshold) return done('converged', 0, 0, 0);
 
   // FIFO of the last i_s directions p_j, A p_j and p_jᵀ A p_j, as a ring buffer.

@@ -12,6 +12,7 @@ export * from './bandits/tsallis-inf.js';
 export * from './bandits/cheb-cb.js';
 export * from './gmres.js';
 export * from './cg.js';
+export * from './deflated-cg.js';
 export * from './minres.js';
 export * from './preconditioners.js';
 export * from './dcdm.js';

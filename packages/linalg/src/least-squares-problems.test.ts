@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { OptkitError, getKernels } from '@optkit/core';
-import { randomLeastSquares } from './least-squares-problems.js';
+import { CsrMatrix, OptkitError, getKernels } from '@optkit/core';
+import { randomLeastSquares, randomSparseLeastSquares } from './least-squares-problems.js';
 
 function codeOf(f: () => unknown): string | undefined {
   try {
@@ -102,5 +102,36 @@ describe('randomLeastSquares', () => {
     expect(codeOf(() => randomLeastSquares(10, 2, { cond: NaN }))).toBe('INVALID_OPTION');
     expect(codeOf(() => randomLeastSquares(10, 2, { noise: -1 }))).toBe('INVALID_OPTION');
     expect(codeOf(() => randomLeastSquares(4, 4, { noise: 0.1 }))).toBe('SHAPE_MISMATCH');
+  });
+});
+
+describe('randomSparseLeastSquares', () => {
+  it('is sparse at the requested density, every column stored, x* = xTrue and OPT as constructed (normal equations)', () => {
+    const n = 3000;
+    const d = 20;
+    const p = randomSparseLeastSquares(n, d, { density: 0.02, cond: 100, noise: 0.1, seed: 4 });
+    expect(p.A).toBeInstanceOf(CsrMatrix);
+    expect(p.A.rows).toBe(n);
+    expect(p.A.cols).toBe(d);
+    expect(Math.abs(p.A.nnz - 0.02 * n * d)).toBeLessThanOrEqual(d);
+    const colCount = new Int32Array(d);
+    for (const j of p.A.indices) colCount[j]++;
+    expect(Math.min(...colCount)).toBeGreaterThan(0);
+    // Aᵀ(b − A·xTrue) = 0 (x* = xTrue) and ‖b − A·xTrue‖ = OPT.
+    const r = p.A.spmv(p.xTrue).map((v, i) => p.b[i] - v);
+    expect(norm(r)).toBeCloseTo(p.opt, 10);
+    expect(p.opt).toBeCloseTo(0.1 * norm(p.A.spmv(p.xTrue)), 10);
+    expect(norm(p.A.spmvT(r)) / (norm(r) * 1)).toBeLessThan(1e-10);
+    // Same seed, same problem; column scaling spans cond.
+    const q = randomSparseLeastSquares(n, d, { density: 0.02, cond: 100, noise: 0.1, seed: 4 });
+    expect(Array.from(q.b)).toEqual(Array.from(p.b));
+  });
+
+  it('rejects bad arguments', () => {
+    expect(codeOf(() => randomSparseLeastSquares(5, 6))).toBe('SHAPE_MISMATCH');
+    expect(codeOf(() => randomSparseLeastSquares(50, 5, { density: 0 }))).toBe('INVALID_OPTION');
+    expect(codeOf(() => randomSparseLeastSquares(50, 5, { density: 1.5 }))).toBe('INVALID_OPTION');
+    expect(codeOf(() => randomSparseLeastSquares(50, 5, { cond: 0.5 }))).toBe('INVALID_OPTION');
+    expect(codeOf(() => randomSparseLeastSquares(5, 5, { noise: 1 }))).toBe('SHAPE_MISMATCH');
   });
 });

@@ -1,7 +1,7 @@
 import { DenseMatrix, OptkitError, Rng, functionOperator, poisson1d, pythonHas, runReference } from '@optkit/core';
 import { describe, expect, it } from 'vitest';
 import { denseLeastSquares } from './dense-least-squares.js';
-import { randomLeastSquares } from './least-squares-problems.js';
+import { randomLeastSquares, randomSparseLeastSquares } from './least-squares-problems.js';
 import { lsqr } from './lsqr.js';
 
 function codeOf(fn: () => unknown): string | undefined {
@@ -129,6 +129,28 @@ describe('lsqr', () => {
     const ac = new AbortController();
     ac.abort();
     expect(codeOf(() => lsqr(A, b, { signal: ac.signal }))).toBe('ABORTED');
+  });
+
+  it('sparse A: a CsrMatrix and a matrix-free operator with applyT give the dense result; NaN in a stored A is rejected', () => {
+    const p = randomSparseLeastSquares(800, 12, { density: 0.05, cond: 10, noise: 0.05, seed: 6 });
+    const D = p.A.toDense();
+    const opts = { atol: 1e-12, btol: 1e-12 };
+    const dense = lsqr(D, p.b, opts);
+    const sparse = lsqr(p.A, p.b, opts);
+    const free = lsqr(functionOperator(800, 12, (x, out) => void p.A.spmv(x, out), (y, out) => void p.A.spmvT(y, out)), p.b, opts);
+    for (const r of [sparse, free]) {
+      expect(r.istop).toBe(dense.istop);
+      expect(Math.abs(r.iterations - dense.iterations)).toBeLessThanOrEqual(1);
+      expect(maxAbs(r.x, dense.x)).toBeLessThan(1e-9 * norm(dense.x));
+    }
+    expect(maxAbs(sparse.x, p.xTrue)).toBeLessThan(1e-8 * norm(p.xTrue));
+    const A = p.A.clone();
+    A.values[5] = Number.NaN;
+    A.markModified();
+    expect(codeOf(() => lsqr(A, p.b))).toBe('NOT_FINITE');
+    const Dn = D.clone();
+    Dn.data[7] = Number.NaN;
+    expect(codeOf(() => lsqr(Dn, p.b))).toBe('NOT_FINITE');
   });
 
   // scipy's own iteration count moves with the summation order of its products: on the first problem

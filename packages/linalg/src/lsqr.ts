@@ -15,6 +15,7 @@
  * can stop the loop; bad input throws OptkitError. `calc_var` is not offered.
  */
 import {
+  CsrMatrix,
   DenseMatrix,
   OptkitError,
   Stopwatch,
@@ -131,12 +132,16 @@ const REASON: Record<number, StopReason> = { 0: 'converged', 1: 'converged', 2: 
 
 /**
  * min ‖A·x − b‖₂ (damped when `damp` > 0) by LSQR for A an operator with `applyT` (DenseMatrix,
- * CsrMatrix or LinearOperator; dense products go through core's gemv/gemvT kernels). Converged means
+ * CsrMatrix — products by core's spmv/spmvT — or any LinearOperator with applyT; dense products go
+ * through core's gemv/gemvT kernels). A stored matrix is checked for NaN/Infinity (NOT_FINITE). Converged means
  * istop ∈ {0, 1, 2, 4, 5}; istop 3/6 (cond limit) report reason 'breakdown', 7 'maxIter'.
  * Throws INVALID_ARGUMENT (no applyT), SHAPE_MISMATCH, NOT_FINITE, INVALID_OPTION.
  */
 export function lsqr(A: OperatorLike, b: Float64Array, options: LsqrOptions = {}): LsqrResult {
   const fn = 'lsqr';
+  // NaN/Infinity in a stored matrix would only surface as NaN estimates: reject it up front, O(size).
+  if (A instanceof DenseMatrix) assertFinite(A.data, 'A', fn);
+  else if (A instanceof CsrMatrix) assertFinite(A.values, 'A.values', fn);
   const op: LinearOperator = A instanceof DenseMatrix ? denseKernelOperator(A) : aslinearoperator(A);
   if (typeof op.applyT !== 'function') {
     throw new OptkitError('INVALID_ARGUMENT', `${fn}: A must provide applyT (Aᵀ·x); LSQR needs both products`, 'A');

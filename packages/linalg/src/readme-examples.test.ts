@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import {
   cg,
   createSketch,
+  deflatedCg,
   darcySequence,
   gcrodr,
   gmres,
@@ -21,6 +22,7 @@ import {
   minres,
   plugin,
   randomLeastSquares,
+  randomSparseLeastSquares,
   shiftedLaplacianSequence,
   sketchAndSolve,
   sketchPreconditionedLsqr,
@@ -156,18 +158,54 @@ describe('README examples', () => {
     expect(() => createSketch(10, { kind: 'gaussian', m: 11 })).toThrow(OptkitError);
     const D = DenseMatrix.fromRows([[1], [1]]);
     expect(() => sketchAndSolve(D, new Float64Array(3), { kind: 'gaussian', m: 2 })).toThrow(OptkitError);
+
+    // Sparse A (CSR, 1 % stored)
+    const sp = randomSparseLeastSquares(20000, 200, { density: 0.01, noise: 1e-3, seed: 0 });
+    expect(sp.A.nnz).toBeLessThan(0.011 * 20000 * 200);
+    const SAs = createSketch(20000, { kind: 'countsketch', m: 800 }).applyMatrix(sp.A);
+    expect([SAs.rows, SAs.cols]).toEqual([800, 200]);
+    const spre = sketchPreconditionedLsqr(sp.A, sp.b);
+    expect(spre.converged).toBe(true);
+    let e = 0;
+    let xn = 0;
+    for (let i = 0; i < 200; i++) {
+      e = Math.max(e, Math.abs(spre.x[i] - sp.xTrue[i]));
+      xn = Math.max(xn, Math.abs(sp.xTrue[i]));
+    }
+    expect(e).toBeLessThan(1e-8 * xn);
+  });
+
+  it('deflatedCg', () => {
+    const A = poisson2d(32);
+    const b = new Rng(1).fillNormal(new Float64Array(A.rows));
+    expect(cg(A, b, { rtol: 1e-8 }).iterations).toBe(101);
+    expect(deflatedCg(A, b, { rtol: 1e-8 }).iterations).toBe(89); // 16 Ritz vectors, 64 Lanczos steps
+    const d = deflatedCg(A, b, { rtol: 1e-8, lanczosSteps: 200 });
+    expect(d.iterations).toBe(64);
+    expect(relres(A, d.x, b)).toBeLessThanOrEqual(1e-8 * (1 + 1e-6));
+    const b2 = new Rng(2).fillNormal(new Float64Array(A.rows));
+    expect(deflatedCg(A, b2, { W: d.W, rtol: 1e-8 }).iterations).toBe(64);
+    expect(cg(A, b2, { rtol: 1e-8 }).iterations).toBe(102);
+    expect(deflatedCg(A, b2, { W: d.W, rtol: 1e-8, M: ichol0(A) }).iterations).toBe(20);
+    expect(cg(A, b2, { rtol: 1e-8, M: ichol0(A) }).iterations).toBe(35);
+    expect(() => deflatedCg(A, b, { W: [b, b] })).toThrow(OptkitError);
+    try {
+      deflatedCg(A, b, { W: [b, b] });
+    } catch (err) {
+      expect((err as OptkitError).code).toBe('SINGULAR');
+    }
   });
 
   it('dcdm with the shipped model', async () => {
     const A = poisson2d(16); // the grid the shipped network was trained on (256 unknowns)
     const b = new Rng(7).fillNormal(new Float64Array(256));
-    const r = await deepConjugateDirection(A, b, { tol: 1e-6 }); // loads models/dcdm-poisson16 once
+    const r = await deepConjugateDirection(A, b, { rtol: 1e-6 }); // loads models/dcdm-poisson16 once
     const c = cg(A, b, { rtol: 1e-6 });
     expect(r.reason).toBe('converged');
     expect(r.modelCalls).toBe(r.iterations);
     expect(r.iterations).toBeLessThan(c.iterations);
 
-    const cgLike = await dcdm(A, b, (rUnit) => rUnit.slice(), { tol: 1e-6, maxIter: 1000 }); // identity model = CG
+    const cgLike = await dcdm(A, b, (rUnit) => rUnit.slice(), { rtol: 1e-6, maxIter: 1000 }); // identity model = CG
     expect(Math.abs(cgLike.iterations - c.iterations)).toBeLessThanOrEqual(1);
 
     const { model, shape, net } = await loadPretrainedDcdm();

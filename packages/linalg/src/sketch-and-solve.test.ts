@@ -4,6 +4,7 @@ import { denseLeastSquares } from './dense-least-squares.js';
 import { exactLeastSquares, linfDiagnostics, linfRegression, linfRowCount } from './linf-regression.js';
 import { SKETCH_KINDS, createSketch } from './sketch.js';
 import { sketchAndSolve } from './sketch-and-solve.js';
+import { randomSparseLeastSquares } from './least-squares-problems.js';
 
 function codeOf(fn: () => unknown): string | undefined {
   try {
@@ -148,5 +149,27 @@ describe('ℓ∞ regression helpers', () => {
     expect(r.m).toBe(128);
     expect(linfDiagnostics(A, b, r.x).normalized).toBeLessThan(3);
     expect(codeOf(() => linfRegression(A, b, { kind: 'countsketch', m: 64 }))).toBe('INVALID_OPTION');
+  });
+});
+
+describe('sketchAndSolve with a sparse (CSR) A', () => {
+  it.each(SKETCH_KINDS)('%s: the CSR path gives the dense path\'s x\' for the same seed (1e-12 relative)', (kind) => {
+    const p = randomSparseLeastSquares(600, 8, { density: 0.05, cond: 10, noise: 0.1, seed: 2 });
+    const sparse = sketchAndSolve(p.A, p.b, { kind, m: 64, seed: 3 });
+    const dense = sketchAndSolve(p.A.toDense(), p.b, { kind, m: 64, seed: 3 });
+    expect(sparse.rank).toBe(dense.rank);
+    const diff = Math.sqrt(sparse.x.reduce((s, v, i) => s + (v - dense.x[i]) ** 2, 0));
+    const ref = Math.sqrt(dense.x.reduce((s, v) => s + v * v, 0));
+    expect(diff / ref).toBeLessThan(1e-12);
+    expect(Math.abs(sparse.residualSketched - dense.residualSketched)).toBeLessThan(1e-12 * dense.residualSketched);
+  });
+
+  it('rejects a CSR A with NaN in its values or the wrong number of rows', () => {
+    const p = randomSparseLeastSquares(100, 4, { density: 0.1, seed: 1 });
+    expect(codeOf(() => sketchAndSolve(p.A, new Float64Array(99), { kind: 'countsketch', m: 20 }))).toBe('SHAPE_MISMATCH');
+    expect(codeOf(() => sketchAndSolve(p.A, p.b, createSketch(99, { kind: 'countsketch', m: 20 })))).toBe('SHAPE_MISMATCH');
+    p.A.values[0] = Number.NaN;
+    expect(codeOf(() => sketchAndSolve(p.A, p.b, { kind: 'countsketch', m: 20 }))).toBe('NOT_FINITE');
+    expect(codeOf(() => sketchAndSolve({ rows: 100, cols: 4 } as unknown as DenseMatrix, p.b, { kind: 'countsketch', m: 20 }))).toBe('INVALID_ARGUMENT');
   });
 });

@@ -1,7 +1,7 @@
 import { DenseMatrix, OptkitError, Rng } from '@optkit/core';
 import { describe, expect, it } from 'vitest';
 import { denseLeastSquares } from './dense-least-squares.js';
-import { randomLeastSquares } from './least-squares-problems.js';
+import { randomLeastSquares, randomSparseLeastSquares } from './least-squares-problems.js';
 import { lsqr } from './lsqr.js';
 import { sketchPreconditionedLsqr } from './sketch-precondition.js';
 
@@ -112,5 +112,42 @@ describe('sketchPreconditionedLsqr', () => {
     expect(codeOf(() => sketchPreconditionedLsqr(A, bad))).toBe('NOT_FINITE');
     expect(codeOf(() => sketchPreconditionedLsqr(A, b, { x0: new Float64Array(4) }))).toBe('SHAPE_MISMATCH');
     expect(codeOf(() => sketchPreconditionedLsqr(A, b, { atol: -1 }))).toBe('INVALID_OPTION');
+  });
+});
+
+describe('sketchPreconditionedLsqr with a sparse (CSR) A', () => {
+  it('tall sparse problem (20000×200, 1 % stored): the CSR path reaches the dense path\'s solution and x*', () => {
+    const p = randomSparseLeastSquares(20000, 200, { density: 0.01, cond: 1e3, noise: 1e-3, seed: 7 });
+    const sparse = sketchPreconditionedLsqr(p.A, p.b);
+    expect(sparse.istop === 1 || sparse.istop === 2).toBe(true);
+    expect(sparse.kind).toBe('osnap');
+    expect(sparse.iterations).toBeLessThan(60);
+    const dense = sketchPreconditionedLsqr(p.A.toDense(), p.b);
+    // Same seed: the sketch S·A agrees to rounding, so the two runs take the same path.
+    expect(sparse.iterations).toBe(dense.iterations);
+    expect(relErr(sparse.x, dense.x)).toBeLessThan(1e-10);
+    expect(relErr(sparse.x, p.xTrue)).toBeLessThan(1e-8);
+    const r = p.A.spmv(sparse.x).map((v, i) => v - p.b[i]);
+    expect(norm(r)).toBeLessThan(p.opt * (1 + 1e-10));
+  });
+
+  it('every sketch kind preconditions a sparse A, equal to its dense path', () => {
+    const p = randomSparseLeastSquares(3000, 30, { density: 0.02, cond: 1e4, noise: 1e-2, seed: 8 });
+    const D = p.A.toDense();
+    for (const kind of ['countsketch', 'osnap', 'gaussian', 'srht'] as const) {
+      const s = sketchPreconditionedLsqr(p.A, p.b, { sketch: { kind, m: 150 } });
+      const d = sketchPreconditionedLsqr(D, p.b, { sketch: { kind, m: 150 } });
+      expect(s.converged).toBe(true);
+      expect(relErr(s.x, d.x)).toBeLessThan(1e-10);
+      expect(relErr(s.x, p.xTrue)).toBeLessThan(1e-7);
+    }
+  });
+
+  it('rejects a sparse A with NaN values, wrong b length, or wide shape', () => {
+    const p = randomSparseLeastSquares(200, 5, { density: 0.1, seed: 1 });
+    expect(codeOf(() => sketchPreconditionedLsqr(p.A, new Float64Array(199)))).toBe('SHAPE_MISMATCH');
+    expect(codeOf(() => sketchPreconditionedLsqr(p.A.transpose(), new Float64Array(5)))).toBe('SHAPE_MISMATCH');
+    p.A.values[3] = Number.POSITIVE_INFINITY;
+    expect(codeOf(() => sketchPreconditionedLsqr(p.A, p.b))).toBe('NOT_FINITE');
   });
 });

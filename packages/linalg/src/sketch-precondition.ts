@@ -12,8 +12,12 @@
  * When S·A is numerically rank-deficient (A rank-deficient, or an unlucky sketch), the preconditioner
  * falls back to LSRN's N = V_r·Σ_r⁻¹ from the SVD of S·A (σ > rcond·σ₁), which yields a
  * minimum-norm-type solution in the retained directions.
+ *
+ * A may be dense or a core CsrMatrix. For a sparse A the sketch reads the CSR arrays (CountSketch and
+ * OSNAP, the default, in O(nnz(A)); sketch.ts) and LSQR's products are core's spmv/spmvT, so nothing
+ * is formed densely but the m×d sketch S·A and its d×d factor.
  */
-import { DenseMatrix, OptkitError, Stopwatch, assertFinite, getKernels, type LinearOperator } from '@optkit/core';
+import { CsrMatrix, DenseMatrix, OptkitError, Stopwatch, assertFinite, getKernels, type LinearOperator } from '@optkit/core';
 import { solveUpperInPlace, solveUpperTransposeInPlace } from './dense-least-squares.js';
 import { lsqr, type LsqrOptions, type LsqrResult } from './lsqr.js';
 import { createSketch, type SketchKind, type SketchOptions } from './sketch.js';
@@ -43,22 +47,24 @@ export interface SketchPreconditionedLsqrResult extends LsqrResult {
 }
 
 /**
- * min ‖A·x − b‖₂ for a dense tall A (n×d, n ≥ d) by LSQR preconditioned with the triangular factor of
+ * min ‖A·x − b‖₂ for a tall A (n×d, n ≥ d; DenseMatrix or CsrMatrix) by LSQR preconditioned with the triangular factor of
  * a sketch of A (module comment). LSQR's options keep scipy's meaning, applied to the preconditioned
  * problem; defaults here: atol = btol = 1e-10 (each iteration is cheap and the rate ~√(d/m) is fast,
  * so full accuracy costs few iterations), conlim 1e8, iterLim 2·d. `damp` is not supported (the
  * sketch would have to cover [A; damp·I]). Throws like {@link lsqr} and createSketch.
  */
-export function sketchPreconditionedLsqr(A: DenseMatrix, b: Float64Array, options: SketchPreconditionedLsqrOptions = {}): SketchPreconditionedLsqrResult {
+export function sketchPreconditionedLsqr(A: DenseMatrix | CsrMatrix, b: Float64Array, options: SketchPreconditionedLsqrOptions = {}): SketchPreconditionedLsqrResult {
   const fn = 'sketchPreconditionedLsqr';
-  if (!(A instanceof DenseMatrix)) throw new OptkitError('INVALID_ARGUMENT', `${fn}: A must be a DenseMatrix (row-major n×d)`, 'A');
+  const sparse = A instanceof CsrMatrix;
+  if (!sparse && !(A instanceof DenseMatrix)) throw new OptkitError('INVALID_ARGUMENT', `${fn}: A must be a DenseMatrix (row-major n×d) or a CsrMatrix`, 'A');
   const { rows: n, cols: d } = A;
   if (n === 0 || d === 0) throw new OptkitError('EMPTY_INPUT', `${fn}: A is ${n}×${d}`, 'A');
   if (n < d) throw new OptkitError('SHAPE_MISMATCH', `${fn}: A is ${n}×${d}; expected a tall matrix (n >= d)`, 'A');
   if (!(b instanceof Float64Array) || b.length !== n) {
     throw new OptkitError('SHAPE_MISMATCH', `${fn}: b must be a Float64Array of length ${n} (the rows of A)`, 'b');
   }
-  assertFinite(A.data, 'A', fn);
+  if (sparse) assertFinite(A.values, 'A.values', fn);
+  else assertFinite(A.data, 'A', fn);
   assertFinite(b, 'b', fn);
   if ((options as { damp?: number }).damp) throw new OptkitError('UNSUPPORTED', `${fn}: damp is not supported; use lsqr`, 'options.damp');
   const rcond = options.rcond ?? 1e-12;
@@ -128,19 +134,24 @@ export function sketchPreconditionedLsqr(A: DenseMatrix, b: Float64Array, option
   }
   const factorSeconds = clock.seconds() - sketchSeconds;
 
-  // B = A·P (n×r), applied matrix-free through core's gemv kernels.
+  // B = A·P (n×r), applied matrix-free through core's gemv kernels (dense A) or spmv/spmvT (CSR A).
   const t = new Float64Array(d);
-  const Ad = A.data;
+  const applyA: (v: Float64Array, out: Float64Array) => void = sparse
+    ? (v, out) => void A.spmv(v, out)
+    : (v, out) => K.gemv(n, d, 1, A.data, d, v, 0, out);
+  const applyAT: (u: Float64Array, out: Float64Array) => void = sparse
+    ? (u, out) => void A.spmvT(u, out)
+    : (u, out) => K.gemvT(n, d, 1, A.data, d, u, 0, out);
   const B: LinearOperator = {
     rows: n,
     cols: r,
     apply(y, out = new Float64Array(n)) {
       applyP(y, t);
-      K.gemv(n, d, 1, Ad, d, t, 0, out);
+      applyA(t, out);
       return out;
     },
     applyT(u, out = new Float64Array(r)) {
-      K.gemvT(n, d, 1, Ad, d, u, 0, t);
+      applyAT(u, t);
       applyPT(t, out);
       return out;
     },

@@ -1,4 +1,4 @@
-import { DenseMatrix, OptkitError, Rng, getKernels } from '@optkit/core';
+import { CsrMatrix, DenseMatrix, OptkitError, Rng, getKernels, randomSparse } from '@optkit/core';
 import { describe, expect, it } from 'vitest';
 import { SKETCH_KINDS, createSketch, type SketchKind, type SketchOptions } from './sketch.js';
 
@@ -281,5 +281,102 @@ describe('dense sketches on inputs with zero rows', () => {
     A.data[199 * 3 + 2] = 0.5;
     expect(maxAbsDiff(S.applyMatrix(A).data, S.toDense().mul(A).data)).toBeLessThan(1e-14);
     expect(maxAbsDiff(S.applyMatrix(new DenseMatrix(n, 2)).data, new Float64Array(60))).toBe(0);
+  });
+});
+
+/** ‖X − Y‖_F / ‖Y‖_F. */
+function relFrob(X: Float64Array, Y: Float64Array): number {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < X.length; i++) {
+    num += (X[i] - Y[i]) ** 2;
+    den += Y[i] ** 2;
+  }
+  return Math.sqrt(num / den);
+}
+
+/** Median seconds of `reps` calls of f. */
+function medianSeconds(f: () => unknown, reps: number): number {
+  const t: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    const t0 = performance.now();
+    f();
+    t.push((performance.now() - t0) / 1000);
+  }
+  t.sort((a, b) => a - b);
+  return t[Math.floor(reps / 2)];
+}
+
+describe('sketches of a sparse (CSR) A', () => {
+  // n = 300, k = 7: density 3 % leaves many rows empty; 20 % sends SRHT down its transform path and
+  // 50 % sends Gaussian/Rademacher down their gemm path.
+  const cases: Array<[string, number, number]> = [
+    ['3 % stored', 0.03, 60],
+    ['20 % stored', 0.2, 200],
+    ['50 % stored', 0.5, 120],
+  ];
+  for (const [label, density, m] of cases) {
+    it.each(SKETCH_KINDS)(`%s: S·A from the CSR arrays equals S·A of the dense copy, same seed (${label})`, (kind) => {
+      const A = randomSparse(300, 7, density, { seed: 5 });
+      const S = createSketch(300, { kind, m, seed: 9 });
+      const sparse = S.applyMatrix(A);
+      const dense = S.applyMatrix(A.toDense());
+      expect(sparse.rows).toBe(m);
+      expect(sparse.cols).toBe(7);
+      expect(relFrob(sparse.data, dense.data)).toBeLessThan(1e-12);
+      // A fresh draw from the same seed gives the same S·A.
+      expect(relFrob(createSketch(300, { kind, m, seed: 9 }).applyMatrix(A).data, dense.data)).toBeLessThan(1e-12);
+    });
+  }
+
+  it('gaussian streamed (m·n > 2^21) and srht on a non-power-of-two n: sparse path = dense path', () => {
+    const A = randomSparse(5000, 6, 0.002, { seed: 1 });
+    for (const kind of ['gaussian', 'rademacher', 'srht', 'countsketch', 'osnap'] as const) {
+      const S = createSketch(5000, { kind, m: 500, seed: 2 });
+      expect(relFrob(S.applyMatrix(A).data, S.applyMatrix(A.toDense()).data)).toBeLessThan(1e-12);
+    }
+  });
+
+  it('countsketch of A with one stored entry per row is exactly the signed bucket sums', () => {
+    // A = the n×1 column of ones as CSR: S·A[r] = Σ_{h(i) = r} s(i), an integer; compare with S·1.
+    const n = 1000;
+    const A = CsrMatrix.fromCoo(n, 1, Array.from({ length: n }, (_, i) => i), new Array(n).fill(0), new Array(n).fill(1));
+    const S = createSketch(n, { kind: 'countsketch', m: 16, seed: 3 });
+    const expected = S.apply(new Float64Array(n).fill(1));
+    expect(Array.from(S.applyMatrix(A).data)).toEqual(Array.from(expected));
+    expect(expected.every((v) => Number.isInteger(v))).toBe(true);
+  });
+
+  it('an all-zero sparse A (no stored entries) sketches to zeros', () => {
+    const Z = new CsrMatrix(50, 3, new Int32Array(51), new Int32Array(0), new Float64Array(0));
+    for (const kind of SKETCH_KINDS) expect(createSketch(50, { kind, m: 10 }).applyMatrix(Z).data.every((v) => v === 0)).toBe(true);
+  });
+
+  it('rejects a CSR A with the wrong number of rows, or NaN written into its values', () => {
+    const S = createSketch(40, { kind: 'countsketch', m: 8 });
+    expect(codeOf(() => S.applyMatrix(randomSparse(39, 3, 0.2)))).toBe('SHAPE_MISMATCH');
+    const A = randomSparse(40, 3, 0.2, { seed: 4 });
+    A.values[2] = NaN;
+    A.markModified();
+    for (const kind of SKETCH_KINDS) expect(codeOf(() => createSketch(40, { kind, m: 8 }).applyMatrix(A))).toBe('NOT_FINITE');
+  });
+
+  it('countsketch of a sparse A costs O(nnz): 10x the entries takes several times longer, and far less than the dense product', () => {
+    // A ratio check, not a timing assertion: bounds are loose for a shared machine.
+    const n = 20000;
+    const k = 200;
+    const S = createSketch(n, { kind: 'countsketch', m: 800, seed: 0 });
+    const A1 = randomSparse(n, k, 0.01, { seed: 1 }); // 40 000 stored
+    const A10 = randomSparse(n, k, 0.1, { seed: 2 }); // 400 000 stored
+    const D1 = A1.toDense();
+    for (let w = 0; w < 3; w++) {
+      S.applyMatrix(A1);
+      S.applyMatrix(A10);
+    }
+    const t1 = medianSeconds(() => S.applyMatrix(A1), 15);
+    const t10 = medianSeconds(() => S.applyMatrix(A10), 15);
+    const tDense = medianSeconds(() => S.applyMatrix(D1), 3);
+    expect(t10 / t1).toBeGreaterThan(2);
+    expect(tDense / t1).toBeGreaterThan(4);
   });
 });

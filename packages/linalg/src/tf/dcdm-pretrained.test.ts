@@ -11,8 +11,8 @@ describe('loadPretrainedDcdm', () => {
     expect(typeof metadata.finalLoss).toBe('number');
     const A = csrOperator(poisson2d(16));
     const b = new Rng(123).fillNormal(new Float64Array(256));
-    const learned = await dcdm(A, b, model, { tol: 1e-4 });
-    const cgLike = await dcdm(A, b, (r) => r.slice(), { tol: 1e-4, maxIter: 1000 });
+    const learned = await dcdm(A, b, model, { rtol: 1e-4 });
+    const cgLike = await dcdm(A, b, (r) => r.slice(), { rtol: 1e-4, maxIter: 1000 });
     expect(learned.reason).toBe('converged');
     expect(learned.residualNorm).toBeLessThanOrEqual(1e-4 * Math.hypot(...b));
     expect(learned.iterations).toBeLessThan(cgLike.iterations);
@@ -27,10 +27,10 @@ describe('loadPretrainedDcdm', () => {
   it('deepConjugateDirection solves with the shipped model by default, or with a given one', async () => {
     const A = csrOperator(poisson2d(16));
     const b = new Rng(7).fillNormal(new Float64Array(256));
-    const r = await deepConjugateDirection(A, b, { tol: 1e-6 });
+    const r = await deepConjugateDirection(A, b, { rtol: 1e-6 });
     expect(r.reason).toBe('converged');
     expect(r.iterations).toBeLessThan(30);
-    const id = await deepConjugateDirection(A, b, { tol: 1e-6, maxIter: 1000, model: (v) => v.slice() });
+    const id = await deepConjugateDirection(A, b, { rtol: 1e-6, maxIter: 1000, model: (v) => v.slice() });
     expect(id.iterations).toBeGreaterThan(r.iterations);
     await expect(deepConjugateDirection(csrOperator(poisson2d(8)), new Float64Array(64).fill(1))).rejects.toMatchObject({ code: 'SHAPE_MISMATCH' });
   });

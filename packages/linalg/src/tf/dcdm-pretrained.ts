@@ -69,7 +69,7 @@ export interface DeepConjugateDirectionOptions extends DcdmOptions {
 /**
  * Solves A x = b (symmetric positive definite) with {@link dcdm} and, unless `options.model` is given,
  * the shipped network — which is trained for the 16×16 Dirichlet Poisson grid, so A must have 256
- * unknowns (SHAPE_MISMATCH otherwise). Defaults are dcdm's: tol 1e-4 relative to ‖r₀‖, maxIter 100,
+ * unknowns (SHAPE_MISMATCH otherwise). Defaults are dcdm's: rtol 1e-4 (relative to ‖b‖), maxIter 100,
  * i_s = 2, true residual. The network only proposes directions; the float64 loop reaches any tolerance.
  */
 export async function deepConjugateDirection(A: OperatorLike, b: Float64Array, options: DeepConjugateDirectionOptions = {}): Promise<DcdmResult> {
