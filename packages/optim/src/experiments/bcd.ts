@@ -75,6 +75,9 @@ function quadraticMin(p: BcdProblem & { sparseHessian: { spmv(x: Float64Array, o
   return p.f(x);
 }
 
+/** Lattice label draws behind problem D's gated ratio. */
+const LATTICE_DRAWS = 5;
+
 const fmt = (v: number): string => (Math.abs(v) >= 1e-3 && Math.abs(v) < 1e5 ? v.toPrecision(3) : v.toExponential(2));
 
 async function run(ctx: ExperimentContext): Promise<ExperimentResult> {
@@ -300,8 +303,26 @@ async function run(ctx: ExperimentContext): Promise<ExperimentResult> {
   }
   plots.push({ kind: 'series', title: `Problem D (lattice 50×50, ${nD} unknowns, weights 1e5): exact block updates`, xLabel: 'block update', yLabel: 'f(x) − f*', logY: true, series: dSeries });
   tables.push({ title: `Problem D: f − f* after ${updates} block updates (f(0) − f* = ${fmt(f0D)})`, columns: ['partition', 'f − f*'], rows: [...dRuns.map(([name], k) => [name, fmt(dEnd[k])]), ...extra.map(([name], k) => [`${name} (report only)`, fmt(extraEnd[k])])] });
-  const dRatio = dEnd[0] / dEnd[1];
-  claims.push({ claim: `Problem D: the two-forest (even/odd column) partition ends ≥ 10× lower than red-black after ${updates} exact block updates`, measured: `${fmt(dRatio)}×`, expected: '>= 10', pass: dRatio >= 10, gated: true });
+  // The ratio depends strongly on where the 100 labels fall (measured over lattice draws 0–11: 6.3–73×,
+  // median 16×, 3 of 12 below 10×; the card's 23× is one draw), so the gate is the geometric mean over
+  // 5 lattice draws; each is reported.
+  const dRatios = [dEnd[0] / dEnd[1]];
+  for (let k = 1; k < LATTICE_DRAWS; k++) {
+    const Dk = latticeLabelPropagation({ rows: 50, cols: 50, weight: 1e5, labelled: 100, seed: seed + k });
+    const qk = quadraticProblem(Dk.Q, Dk.c);
+    const fStarK = quadraticMin(qk, Dk.c);
+    const parts = latticePartitions(Dk.gridRow, Dk.gridCol);
+    const endOf = (blocks: Int32Array[]) => bcd(qk, new Float64Array(Dk.Q.rows), { partition: blocks, rule: 'cyclic', update: 'exact-forest', maxIter: updates }).history[updates].f - fStarK;
+    dRatios.push(endOf(parts.redBlack) / endOf(parts.columnForests));
+  }
+  const dRatio = Math.exp(dRatios.reduce((a, v) => a + Math.log(v), 0) / dRatios.length);
+  claims.push({
+    claim: `Problem D: the two-forest (even/odd column) partition ends ≥ 10× lower than red-black after ${updates} exact block updates — geometric mean over ${LATTICE_DRAWS} lattice label draws`,
+    measured: `${fmt(dRatio)}× (draws: ${dRatios.map((v) => fmt(v)).join(', ')})`,
+    expected: '>= 10 (card: 23× on one draw)',
+    pass: dRatio >= 10,
+    gated: true,
+  });
 
   // ----- Problem E (report only): label propagation on a two-moons 5-NN graph, greedy graph partitions.
   if (!ctx.quick) {
