@@ -6,5 +6,5 @@ describe('experiment refined-schedules', () => {
     const res = await refinedSchedulesExperiment.run({ quick: true, seed: 0, progress: () => {} });
     for (const c of res.claims) if (c.gated) expect(c.pass, `${c.claim}: measured ${c.measured}, expected ${c.expected}`).toBe(true);
     expect(res.plots!.length).toBeGreaterThan(0);
-  }, 90000);
+  }, 240000);
 });
