@@ -13,6 +13,16 @@ export * from './adamw.js';
 export * from './lion-kappa.js';
 export { plugin } from './plugin.js';
 export * from './lamb.js';
+export { lambStep, type LambStepOptions } from './lamb-step.js';
+export {
+  ParallelOptimizer,
+  createParallelOptimizer,
+  type ParallelKind,
+  type ParallelOptimizerOptions,
+  type ParallelLionOptions,
+  type ParallelAdamWOptions,
+  type ParallelLambOptions,
+} from './parallel-step.js';
 export * from './lars.js';
 export * from './adahessian.js';
 export { methods as runnableMethods, labelledData } from './methods.js';

@@ -27,6 +27,7 @@ import {
   type ScalarOrSchedule,
   type ScaleByAdamState,
 } from '@optkit/core';
+import { checkClamp, scaledNorm, trustRatio } from './lamb-trust.js';
 
 /**
  * The Euclidean norm √(Σ a²) of one tensor: one pass with a single accumulator in index order (the
@@ -39,22 +40,6 @@ export function tensorNorm(a: ParamArray): number {
   for (let i = 0; i < n; i++) s += a[i] * a[i];
   if (s < Number.POSITIVE_INFINITY) return Math.sqrt(s);
   return scaledNorm(a, s);
-}
-
-function scaledNorm(a: ParamArray, plainSum: number): number {
-  if (plainSum !== plainSum) return Number.NaN;
-  let amax = 0;
-  for (let i = 0; i < a.length; i++) {
-    const v = Math.abs(a[i]);
-    if (v > amax || v !== v) amax = v;
-  }
-  if (!(amax < Number.POSITIVE_INFINITY)) return amax;
-  let t = 0;
-  for (let i = 0; i < a.length; i++) {
-    const q = a[i] / amax;
-    t += q * q;
-  }
-  return amax * Math.sqrt(t);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -77,28 +62,10 @@ export interface TrustRatioState {
   ratios: Record<string, number>;
 }
 
-function checkClamp(clamp: readonly [number, number] | undefined, fn: string): readonly [number, number] | undefined {
-  if (clamp === undefined) return undefined;
-  if (!Array.isArray(clamp) || clamp.length !== 2) {
-    throw new OptkitError('INVALID_OPTION', `${fn}: option clampWeightNorm must be a pair [lo, hi]`, 'clampWeightNorm');
-  }
-  const lo = checkOption(clamp[0], 'clampWeightNorm[0]', { min: 0 }, fn);
-  const hi = checkOption(clamp[1], 'clampWeightNorm[1]', { min: lo, minExclusive: lo === 0 }, fn);
-  return [lo, hi];
-}
-
 function checkNameFilter(f: unknown, name: string, fn: string): void {
   if (f !== undefined && typeof f !== 'function') {
     throw new OptkitError('INVALID_OPTION', `${fn}: option ${name} must be a function (name) => boolean`, name);
   }
-}
-
-/** ρ = φ(‖w‖)/‖u‖ when ‖w‖ > 0 and ‖u‖ > 0, else 1 (TF-Addons' fallbacks, lamb.md §2 step 5). */
-function trustRatio(wNorm: number, uNorm: number, clamp: readonly [number, number] | undefined): number {
-  if (!(wNorm > 0 && uNorm > 0)) return 1;
-  let phi = wNorm;
-  if (clamp !== undefined) phi = phi < clamp[0] ? clamp[0] : phi > clamp[1] ? clamp[1] : phi;
-  return phi / uNorm;
 }
 
 /**
@@ -407,7 +374,8 @@ function scalePass64(u: Float64Array, rho: number, s: number): void {
  * give bit-identical params and state, in float64 and float32. Deviation from the card's API sketch:
  * like every optimizer in this package it returns a GradientTransformation (wrap it in core's
  * `Optimizer`), and the trust ratios of the last step are read with {@link lastTrustRatios}(state)
- * instead of a method on the optimizer.
+ * instead of a method on the optimizer. `lambStep` (src/lamb-step.ts) is the in-place kernel form
+ * (θ, m, v updated directly, as lionStep / adamwStep), with this transform's arithmetic.
  */
 export function lamb(options: LambOptions = {}): GradientTransformation<LambState> {
   const fn = 'lamb';

@@ -31,6 +31,8 @@ import {
   constraintViolation,
   hessianDiagonalStats,
   lamb,
+  lambStep,
+  createParallelOptimizer,
   lanczos,
   lars,
   lastIterateBound,
@@ -114,6 +116,24 @@ describe('README examples', () => {
     const dw = Math.hypot(params.w[0] - 3, params.w[1] - 4);
     expect(dw / 5).toBeCloseTo(0.01, 12); // ‖Δw‖/‖w‖ = lr
   });
+
+  it('lambStep', () => {
+    const theta = new Float32Array([3, 4]), m = new Float32Array(2), v = new Float32Array(2), u = new Float32Array(2);
+    const rho = lambStep(theta, new Float32Array([1, -1]), m, v, u, { lr: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-6, weightDecay: 0, step: 1 });
+    expect(rho).toBeCloseTo(5 / Math.SQRT2, 4); // ‖θ‖/‖u‖ with u ≈ [1, −1]
+    expect(Math.hypot(theta[0] - 3, theta[1] - 4)).toBeCloseTo(0.05, 6); // lr·‖θ‖ (float32)
+  });
+
+  it('ParallelOptimizer', async () => {
+    const opt = await createParallelOptimizer({ kind: 'adamw', threads: 2, params: { w: new Float32Array([1, -2, 0.5, 3]) }, lr: 0.1, weightDecay: 0 });
+    try {
+      opt.grads.w.set([1, -1, 0, 2]);
+      opt.step();
+      expect(Array.from(opt.params.w, (x) => Math.round(x * 1e5) / 1e5)).toEqual([0.9, -1.9, 0.5, 2.9]);
+    } finally {
+      opt.dispose();
+    }
+  }, 30_000);
 
   it('lars', () => {
     const params: Params = { w: new Float64Array([3, 4]) };

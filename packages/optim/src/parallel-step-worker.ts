@@ -1,0 +1,102 @@
+/**
+ * The worker-thread entry of {@link ParallelOptimizer} (src/parallel-step.ts): builds views of its
+ * slice of the shared parameter, gradient and state buffers once, then loops: park in Atomics.wait on
+ * the control array's generation slot, run the command on its segments with the same single-thread
+ * kernels (`lionStep`, `adamwStep`, LAMB's two passes from lamb-step.ts), report completion through
+ * the pending counter. See parallel-protocol.ts for the protocol. The views never change, so the
+ * kernels specialise to them (core's specialize.ts) from the second step on.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { adamwStep, type AdamWStepOptions } from './adamw.js';
+import { lambApplyPass, lambDirectionPass, lambPassScalars } from './lamb-step.js';
+import { lionStep, type LionStepOptions } from './lion.js';
+import { COMMAND, CONTROL, ERROR_BYTES, HYPER, type ParallelWorkerData } from './parallel-protocol.js';
+
+type View = Float32Array | Float64Array;
+
+interface SegmentViews {
+  tensor: number;
+  theta: View;
+  grad: View;
+  m: View;
+  v: View | null;
+  u: View | null;
+}
+
+function run(data: ParallelWorkerData): void {
+  const control = new Int32Array(data.control);
+  const hyper = new Float64Array(data.hyper);
+  const partials = new Float64Array(data.partials);
+  const ratios = new Float64Array(data.ratios);
+  const view = (buffer: SharedArrayBuffer, start: number, end: number): View =>
+    data.f32 ? new Float32Array(buffer, start * 4, end - start) : new Float64Array(buffer, start * 8, end - start);
+  const segments: SegmentViews[] = data.segments.map((s) => ({
+    tensor: s.tensor,
+    theta: view(data.theta, s.start, s.end),
+    grad: view(data.grad, s.start, s.end),
+    m: view(data.m, s.start, s.end),
+    v: data.v === null ? null : view(data.v, s.start, s.end),
+    u: data.u === null ? null : view(data.u, s.start, s.end),
+  }));
+  // One options object per segment, refilled each step (no allocation per step for Lion/AdamW).
+  const lionOptions: LionStepOptions[] = segments.map(() => ({ lr: 0, beta1: 0, beta2: 0, weightDecay: 0 }));
+  const adamwOptions: AdamWStepOptions[] = segments.map(() => ({ lr: 0, b1: 0, b2: 0, eps: 0, weightDecay: 0, step: 1 }));
+  const partialBase = data.index * data.tensors * 2;
+
+  const stepSegments = (cmd: number): void => {
+    const lr = hyper[HYPER.lr];
+    const wd = hyper[HYPER.weightDecay];
+    if (data.kind === 'lion') {
+      for (let k = 0; k < segments.length; k++) {
+        const s = segments[k];
+        const o = lionOptions[k];
+        o.lr = lr;
+        o.beta1 = hyper[HYPER.beta1];
+        o.beta2 = hyper[HYPER.beta2];
+        o.weightDecay = data.decayed[s.tensor] ? wd : 0;
+        lionStep(s.theta, s.grad, s.m, o);
+      }
+    } else if (data.kind === 'adamw') {
+      for (let k = 0; k < segments.length; k++) {
+        const s = segments[k];
+        const o = adamwOptions[k];
+        o.lr = lr;
+        o.b1 = hyper[HYPER.beta1];
+        o.b2 = hyper[HYPER.beta2];
+        o.eps = hyper[HYPER.eps];
+        o.weightDecay = data.decayed[s.tensor] ? wd : 0;
+        o.step = hyper[HYPER.step];
+        adamwStep(s.theta, s.grad, s.m, s.v!, o);
+      }
+    } else if (cmd === COMMAND.step) {
+      const p = lambPassScalars(hyper[HYPER.beta1], hyper[HYPER.beta2], hyper[HYPER.eps], hyper[HYPER.step], data.biasCorrection);
+      for (const s of segments) {
+        lambDirectionPass(s.theta, s.grad, s.m, s.v!, s.u!, p, data.decayed[s.tensor] ? wd : 0, partials, partialBase + 2 * s.tensor);
+      }
+    } else {
+      for (const s of segments) lambApplyPass(s.theta, s.grad, s.m, s.v!, s.u!, ratios[s.tensor], -lr);
+    }
+  };
+
+  // Tell the main thread the modules loaded and the views exist; after this no message is sent (only Atomics).
+  parentPort!.postMessage('ready');
+  let seen = 0;
+  for (;;) {
+    Atomics.wait(control, CONTROL.gen, seen);
+    const gen = Atomics.load(control, CONTROL.gen);
+    if (gen === seen) continue;
+    seen = gen;
+    const cmd = Atomics.load(control, CONTROL.cmd);
+    if (cmd === COMMAND.exit) return;
+    try {
+      stepSegments(cmd);
+    } catch (err) {
+      const text = new TextEncoder().encode(String(err instanceof Error ? `${err.name}: ${err.message}` : err)).subarray(0, ERROR_BYTES);
+      new Uint8Array(data.errorText).set(text);
+      Atomics.compareExchange(control, CONTROL.error, 0, data.index + 1);
+    }
+    if (Atomics.sub(control, CONTROL.pending, 1) === 1) Atomics.notify(control, CONTROL.pending);
+  }
+}
+
+if (parentPort !== null) run(workerData as ParallelWorkerData);
