@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CsrMatrix } from './csr.js';
 import { DenseMatrix } from './dense.js';
 import { OptkitError } from './errors.js';
+import { poisson2d, poisson3d } from './problems.js';
 import { Rng } from './rng.js';
 
 function expectCode(f: () => unknown, code: string): void {
@@ -53,6 +54,70 @@ function expectCanonical(A: CsrMatrix): void {
       if (k > A.indptr[i]) expect(A.indices[k]).toBeGreaterThan(A.indices[k - 1]);
     }
   }
+}
+
+/** y = A x by the plain CSR loop, sums in column order from +0 (the order every kernel must keep). */
+function sequentialSpmv(A: CsrMatrix, x: Float64Array): Float64Array {
+  const y = new Float64Array(A.rows);
+  for (let i = 0; i < A.rows; i++) {
+    let s = 0;
+    for (let k = A.indptr[i]; k < A.indptr[i + 1]; k++) s += A.values[k] * x[A.indices[k]];
+    y[i] = s;
+  }
+  return y;
+}
+
+/** y = Aᵀ x by the plain CSR scatter, row by row. */
+function sequentialSpmvT(A: CsrMatrix, x: Float64Array): Float64Array {
+  const y = new Float64Array(A.cols);
+  for (let i = 0; i < A.rows; i++) {
+    for (let k = A.indptr[i]; k < A.indptr[i + 1]; k++) y[A.indices[k]] += A.values[k] * x[i];
+  }
+  return y;
+}
+
+/** Every element identical, -0 and +0 told apart. */
+function expectSameBits(a: Float64Array, b: Float64Array): void {
+  expect(a.length).toBe(b.length);
+  let mismatches = 0;
+  let first = -1;
+  for (let i = 0; i < a.length; i++) {
+    if (!Object.is(a[i], b[i])) {
+      if (first < 0) first = i;
+      mismatches++;
+    }
+  }
+  expect({ mismatches, first }).toEqual({ mismatches: 0, first: -1 });
+}
+
+/** Row of stored entry k. */
+function rowOf(A: CsrMatrix, k: number): number {
+  let lo = 0;
+  let hi = A.rows;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (A.indptr[mid] <= k) lo = mid;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** n×n matrix with entries value(i, d) on the diagonals `offsets` (d indexes offsets), where inside. */
+function banded(n: number, offsets: readonly number[], value: (i: number, d: number) => number): CsrMatrix {
+  const r: number[] = [];
+  const c: number[] = [];
+  const v: number[] = [];
+  for (let i = 0; i < n; i++) {
+    offsets.forEach((o, d) => {
+      const j = i + o;
+      if (j >= 0 && j < n) {
+        r.push(i);
+        c.push(j);
+        v.push(value(i, d));
+      }
+    });
+  }
+  return CsrMatrix.fromCoo(n, n, r, c, v);
 }
 
 describe('CsrMatrix construction', () => {
@@ -193,7 +258,8 @@ describe('CsrMatrix products', () => {
   }
 
   it('uses the padded ELL kernel for near-uniform rows and matches the CSR order exactly', () => {
-    // Tridiagonal with one empty row: rows of length 0, 2, 3; padding to 3 adds < 25 %.
+    // Rows of length 0, 2, 3 (one empty row); padding to 3 adds < 25 %. The third entry of each row
+    // lies at a scattered column, so the entries lie on thousands of diagonals (no DIA).
     const n = 5000;
     const r: number[] = [];
     const c: number[] = [];
@@ -201,7 +267,8 @@ describe('CsrMatrix products', () => {
     const rng = new Rng(11);
     for (let i = 0; i < n; i++) {
       if (i === 17) continue;
-      for (const j of [i - 1, i, i + 1]) {
+      const far = (i * 7919 + 13) % n;
+      for (const j of far > i + 1 ? [i - 1, i, far] : [i - 1, i, i + 1]) {
         if (j >= 0 && j < n) {
           r.push(i);
           c.push(j);
@@ -223,6 +290,144 @@ describe('CsrMatrix products', () => {
     expect(A.spmv(x)[17]).toBe(0);
     const z = rng.fillNormal(new Float64Array(n)) as Float64Array;
     expect(maxAbsDiff(A.spmvT(z), A.transpose().spmv(z))).toBeLessThan(1e-14);
+  });
+
+  it('uses DIA for the 2D and 3D Poisson matrices, with constant coefficients and the CSR sums to the last bit', () => {
+    for (const A of [poisson2d(64), poisson2d(70, 61), poisson3d(16), poisson3d(12, 9, 40)]) {
+      const info = A.kernelInfo();
+      expect(info.format).toBe('dia');
+      expect(info.coefficients).toBe('constant');
+      expect(info.diagonals).toBe(new Set(Array.from({ length: A.nnz }, (_, k) => A.indices[k] - rowOf(A, k))).size);
+      const rng = new Rng(3);
+      const x = rng.fillNormal(new Float64Array(A.cols)) as Float64Array;
+      expectSameBits(A.spmv(x), sequentialSpmv(A, x));
+      expectSameBits(A.spmvT(x), sequentialSpmvT(A, x));
+      // Zeros of both signs in x: every result is +0, as the CSR loop's sums (which start at +0).
+      const zeros = new Float64Array(A.cols);
+      for (let i = 0; i < zeros.length; i += 2) zeros[i] = -0;
+      expectSameBits(A.spmv(zeros), sequentialSpmv(A, zeros));
+      expectSameBits(A.spmvT(zeros), sequentialSpmvT(A, zeros));
+    }
+    // The 5-point stencil's three coefficient rows: interior, first and last grid column.
+    expect(poisson2d(64).kernelInfo()).toEqual({ format: 'dia', diagonals: 5, coefficients: 'constant', patterns: 3, specialised: true });
+  });
+
+  it('uses DIA with stored coefficients for random banded matrices, with explicit zeros, empty and short rows', () => {
+    const n = 6000;
+    const offsets = [-700, -3, -1, 0, 2, 5, 900];
+    const rng = new Rng(17);
+    const r: number[] = [];
+    const c: number[] = [];
+    const v: number[] = [];
+    for (let i = 0; i < n; i++) {
+      if (i % 997 === 5) continue; // empty rows, inside and outside the interior
+      for (const o of offsets) {
+        const j = i + o;
+        if (j < 0 || j >= n || (o === 2 && i % 13 === 0)) continue; // a gap: padding on that diagonal
+        r.push(i);
+        c.push(j);
+        v.push(i % 29 === 0 ? 0 : rng.uniform(-2, 2)); // explicit zeros
+      }
+    }
+    const A = CsrMatrix.fromCoo(n, n, r, c, v);
+    expect(A.kernelInfo()).toEqual({ format: 'dia', diagonals: 7, coefficients: 'stored', specialised: true });
+    for (let t = 0; t < 3; t++) {
+      const x = rng.fillNormal(new Float64Array(n)) as Float64Array;
+      expectSameBits(A.spmv(x), sequentialSpmv(A, x));
+      expectSameBits(A.spmvT(x), sequentialSpmvT(A, x));
+    }
+    const a = A.toDense();
+    const x = rng.fillNormal(new Float64Array(n)) as Float64Array;
+    expect(maxAbsDiff(A.spmv(x), denseMatvec(n, n, a.data, x))).toBeLessThan(1e-12);
+  });
+
+  it('uses DIA on rectangular banded matrices, both ways, and into a given output', () => {
+    const rng = new Rng(23);
+    for (const [rows, cols, offsets] of [
+      [3000, 3500, [0, 2, 499]],
+      [3500, 3000, [-400, -1, 0]],
+      [4000, 4000, [-1, 1]],
+    ] as const) {
+      const r: number[] = [];
+      const c: number[] = [];
+      const v: number[] = [];
+      for (let i = 0; i < rows; i++) {
+        for (const o of offsets) {
+          const j = i + o;
+          if (j >= 0 && j < cols) {
+            r.push(i);
+            c.push(j);
+            v.push(rng.uniform(-1, 1));
+          }
+        }
+      }
+      const A = CsrMatrix.fromCoo(rows, cols, r, c, v);
+      expect(A.kernelInfo().format).toBe('dia');
+      const x = rng.fillNormal(new Float64Array(cols)) as Float64Array;
+      const z = rng.fillNormal(new Float64Array(rows)) as Float64Array;
+      const out = new Float64Array(rows).fill(Number.NaN);
+      expect(A.spmv(x, out)).toBe(out);
+      expectSameBits(out, sequentialSpmv(A, x));
+      const outT = new Float64Array(cols).fill(7);
+      expectSameBits(A.spmvT(z, outT), sequentialSpmvT(A, z));
+    }
+  });
+
+  it('keeps constant coefficients only for few patterns in long runs', () => {
+    const n = 8000;
+    // Two coefficient rows alternating every row: two patterns, but runs of 1 row.
+    const alternating = banded(n, [-1, 0, 1], (i, d) => (i % 2 === 0 ? [1, 2, 3][d] : [4, 5, 6][d]));
+    expect(alternating.kernelInfo()).toEqual({ format: 'dia', diagonals: 3, coefficients: 'stored', specialised: true });
+    // 40 distinct rows in long runs: more than 32 patterns.
+    const many = banded(n, [-1, 0, 1], (i, d) => Math.floor(i / 200) + d);
+    expect(many.kernelInfo()).toEqual({ format: 'dia', diagonals: 3, coefficients: 'stored', specialised: true });
+    // Non-trivial constants (not ±1) and a run per 1000 rows: constant.
+    const blocks = banded(n, [-2, 0, 3], (i, d) => [0.1, -Math.PI, 1e-300][d] * (1 + Math.floor(i / 1000)));
+    expect(blocks.kernelInfo()).toEqual({ format: 'dia', diagonals: 3, coefficients: 'constant', patterns: 8, specialised: true });
+    const rng = new Rng(5);
+    for (const A of [alternating, many, blocks]) {
+      const x = rng.fillNormal(new Float64Array(n)) as Float64Array;
+      expectSameBits(A.spmv(x), sequentialSpmv(A, x));
+      expectSameBits(A.spmvT(x), sequentialSpmvT(A, x));
+    }
+  });
+
+  it('refuses DIA for many diagonals, poor fill or few interior rows', () => {
+    const n = 5000;
+    // 17 diagonals.
+    const seventeen = banded(n, Array.from({ length: 17 }, (_, d) => d - 8), (i, d) => i + d + 1);
+    expect(seventeen.kernelInfo().format).not.toBe('dia');
+    // A full diagonal plus a second one with an entry in 1 row of 10: padding would add 90 % entries.
+    const r: number[] = [];
+    const c: number[] = [];
+    for (let i = 0; i < n; i++) {
+      r.push(i);
+      c.push(i);
+      if (i % 10 === 0 && i + 7 < n) {
+        r.push(i);
+        c.push(i + 7);
+      }
+    }
+    const poorFill = CsrMatrix.fromCoo(n, n, r, c, new Float64Array(r.length).fill(1));
+    expect(poorFill.kernelInfo().format).not.toBe('dia');
+    // The same with the other 9 entries of 10 stored as explicit zeros: a full diagonal, so DIA.
+    expect(banded(n, [0, 7], (i, d) => (d === 1 && i % 10 !== 0 ? 0 : 1)).kernelInfo().format).toBe('dia');
+    // Diagonals at ±(n − 100): only 100 rows would have every diagonal inside the matrix.
+    const corners = banded(n, [-(n - 100), 0, n - 100], () => 1);
+    expect(corners.kernelInfo().format).not.toBe('dia');
+    const x = new Rng(9).fillNormal(new Float64Array(n)) as Float64Array;
+    for (const A of [seventeen, poorFill, corners]) expectSameBits(A.spmv(x), sequentialSpmv(A, x));
+  });
+
+  it('markModified rebuilds a constant-coefficient DIA kernel', () => {
+    const A = poisson2d(64);
+    const x = new Float64Array(A.cols).fill(1);
+    expect(A.kernelInfo().coefficients).toBe('constant');
+    expect(A.spmv(x)[1000]).toBe(0);
+    A.values.fill(2);
+    A.markModified();
+    expect(A.spmv(x)[1000]).toBe(10);
+    expectSameBits(A.spmv(x), sequentialSpmv(A, x));
   });
 
   it('picks CSR for irregular rows and the shared kernel for small matrices', () => {

@@ -27,12 +27,24 @@ type Kernel = (x: Float64Array, y: Float64Array) => void;
 /** Which storage the cached spmv kernel reads; reported for benchmarks and tuning. */
 export interface SpmvKernelInfo {
   /**
-   * `'ell'`: a padded ELLPACK copy (every row padded to `width` entries), used when rows are nearly
-   * equal in length; `'csr'`: the CSR arrays themselves.
+   * `'dia'`: diagonal storage, used when the entries lie on a few diagonals (banded matrices,
+   * stencils); `'ell'`: a padded ELLPACK copy (every row padded to `width` entries), used when rows
+   * are nearly equal in length; `'csr'`: the CSR arrays themselves.
    */
-  format: 'ell' | 'csr';
+  format: 'dia' | 'ell' | 'csr';
   /** Entries per padded row (ELL only). */
   width?: number;
+  /** Number of stored diagonals, i.e. distinct offsets j − i (DIA only). */
+  diagonals?: number;
+  /**
+   * DIA only: how the coefficients are held. `'constant'`: the rows repeat a few coefficient
+   * patterns in long runs (constant-coefficient stencils), so the kernel holds each pattern as
+   * constants in its code and stores no values at all; `'stored'`: a dense copy, `diagonals`
+   * values per row.
+   */
+  coefficients?: 'constant' | 'stored';
+  /** Distinct coefficient patterns compiled into the kernel (DIA with constant coefficients only). */
+  patterns?: number;
   /** Whether the kernel was generated for this matrix (`new Function`) or is the shared fallback. */
   specialised: boolean;
 }
@@ -49,6 +61,22 @@ interface KernelCache {
  */
 const ELL_MAX_FILL = 1.25;
 const ELL_MAX_WIDTH = 16;
+/**
+ * The DIA form is used when the entries lie on at most {@link DIA_MAX_DIAGONALS} diagonals, the
+ * rows whose every diagonal stays inside the matrix (the interior) are at least half of all rows,
+ * and padding the interior rows to every diagonal adds at most {@link DIA_MAX_FILL} entries (so its
+ * stored copy never exceeds 1.25 · 8 bytes per nonzero, less than CSR's 12).
+ */
+const DIA_MAX_DIAGONALS = 16;
+const DIA_MAX_FILL = 1.25;
+/**
+ * Constant coefficients: at most this many distinct coefficient rows (patterns), in runs of
+ * consecutive equal rows at least {@link DIA_MIN_RUN} rows long on average (each run costs a
+ * dispatch). Measured against stored coefficients on Poisson matrices with short grid lines (busy
+ * machine, two runs): 0.9× and 1.1–1.3× at 1.3 rows per run, 1.0–1.5× at 2.7, 1.1–1.3× at 5 or more.
+ */
+const DIA_MAX_PATTERNS = 32;
+const DIA_MIN_RUN = 2;
 /** Below this many entries a generated kernel is not worth its compile time. */
 const CODEGEN_MIN_NNZ = 4096;
 
@@ -203,13 +231,19 @@ function cooToCsr(
 //   the same, but the second closure made at that site    2.1-2.5
 //   the same via `new Function` with a unique source       0.85-0.9 (plain node; 1.1 ms)
 //   ... with the same source as an earlier kernel          1.3-2.2
+//   DIA, coefficients as constants in the code             0.8-0.9 (1.05-1.15 ms under tsx, busy
+//                                                          box: 1.7-2.0x the ELL kernel in the
+//                                                          same runs; 3D Poisson 1.7x)
 // Two things matter. (1) Straight-line rows: the padded ELL row needs no row-pointer load, no inner
-// loop and no branch. (2) V8 specialises optimized code to a closure's captured arrays (constant
-// base pointers and lengths, so bounds checks fold) only while its creation site has produced a
-// single closure; a second matrix's closure from the same site loses it. `new Function` with a
-// unique source gives each matrix its own site (see kernelSerial). The generated source contains only
-// integers computed here, never user text. Under tsx or --enable-source-maps every variant ran about
-// 1.4x slower; the figures are from plain node, as `optkit bench` runs.
+// loop and no branch; a DIA row needs no column index either, and with constant coefficients no
+// value load (with stored coefficients it ran 1.2x the ELL kernel on a random 7-diagonal matrix).
+// (2) V8 specialises optimized code to a closure's captured arrays (constant base pointers and
+// lengths, so bounds checks fold) only while its creation site has produced a single closure; a
+// second matrix's closure from the same site loses it. `new Function` with a unique source gives
+// each matrix its own site (see kernelSerial). The generated source contains only numbers computed
+// here (sizes, offsets, and for constant-coefficient DIA the coefficients as `String(c)` of finite
+// doubles), never user text. Under tsx or --enable-source-maps some variants ran about 1.4x slower
+// (not reproduced in the DIA session); the figures are from plain node, as `optkit bench` runs.
 // ---------------------------------------------------------------------------------------------
 
 /** Sum expression `v[p]*x[c[p]] + v[p+1]*x[c[p+1]] + ...` for one padded row of `width` entries. */
@@ -300,6 +334,221 @@ function buildEll(m: number, width: number, indptr: Int32Array, indices: Int32Ar
 }
 
 /**
+ * The diagonal (DIA) layout of a matrix whose entries lie on a few diagonals: the distinct offsets
+ * j − i in increasing order, the interior rows [lo, hi) (those for which every diagonal stays inside
+ * the matrix; the other rows keep the CSR loop), and the interior rows' coefficients: row lo + r,
+ * diagonal d at `coef[r·nd + d]` (0 where the row has no entry on that diagonal).
+ */
+interface DiaLayout {
+  offsets: number[];
+  lo: number;
+  hi: number;
+  coef: Float64Array;
+}
+
+/** The DIA layout, or undefined when the matrix has too many diagonals, too few interior rows or too much padding. */
+function diaLayout(m: number, cols: number, indptr: Int32Array, indices: Int32Array, values: Float64Array): DiaLayout | undefined {
+  // Distinct offsets, kept sorted: a row's entries come in increasing offset, so one forward walk
+  // over the sorted list per row finds (or inserts) each.
+  const offsets: number[] = [];
+  for (let i = 0; i < m; i++) {
+    let t = 0;
+    for (let k = indptr[i], end = indptr[i + 1]; k < end; k++) {
+      const off = indices[k] - i;
+      while (t < offsets.length && offsets[t] < off) t++;
+      if (t === offsets.length || offsets[t] !== off) {
+        if (offsets.length === DIA_MAX_DIAGONALS) return undefined;
+        offsets.splice(t, 0, off);
+      }
+    }
+  }
+  const nd = offsets.length;
+  if (nd === 0) return undefined;
+  const lo = Math.max(0, -offsets[0]);
+  const hi = Math.min(m, cols - offsets[nd - 1]);
+  if (hi <= lo || 2 * (hi - lo) < m) return undefined;
+  const slots = nd * (hi - lo);
+  if (slots > DIA_MAX_FILL * (indptr[hi] - indptr[lo]) || slots > INT32_MAX) return undefined;
+  const coef = new Float64Array(slots);
+  for (let i = lo, p = 0; i < hi; i++, p += nd) {
+    let d = 0;
+    for (let k = indptr[i], end = indptr[i + 1]; k < end; k++) {
+      const off = indices[k] - i;
+      while (offsets[d] !== off) d++;
+      coef[p + d] = values[k];
+    }
+  }
+  return { offsets, lo, hi, coef };
+}
+
+/** Runs of equal coefficient rows: run r covers rows [start[r], start[r + 1]) with pattern `pattern[r]`. */
+interface DiaPatterns {
+  /** Pattern t's coefficients at [t·nd, (t + 1)·nd). */
+  patterns: Float64Array;
+  count: number;
+  start: Int32Array;
+  pattern: Uint8Array;
+}
+
+/**
+ * The interior rows as runs of repeated coefficient rows, or undefined when there are more than
+ * {@link DIA_MAX_PATTERNS} distinct rows or the runs average under {@link DIA_MIN_RUN} rows.
+ * Coefficients compare with ===, so +0 and -0 count as equal: zero coefficients are left out of
+ * the kernel either way.
+ */
+function diaPatterns(layout: DiaLayout): DiaPatterns | undefined {
+  const { coef, lo, hi } = layout;
+  const nd = layout.offsets.length;
+  const rows = hi - lo;
+  const maxRuns = Math.floor(rows / DIA_MIN_RUN);
+  const patterns = new Float64Array(DIA_MAX_PATTERNS * nd);
+  const same = (p: number, t: number): boolean => {
+    for (let d = 0, q = t * nd; d < nd; d++, q++) if (coef[p + d] !== patterns[q]) return false;
+    return true;
+  };
+  const starts: number[] = [];
+  const ids: number[] = [];
+  let count = 0;
+  let current = -1;
+  for (let r = 0, p = 0; r < rows; r++, p += nd) {
+    if (current >= 0 && same(p, current)) continue;
+    let id = -1;
+    for (let t = 0; t < count; t++) {
+      if (same(p, t)) {
+        id = t;
+        break;
+      }
+    }
+    if (id < 0) {
+      if (count === DIA_MAX_PATTERNS) return undefined;
+      id = count++;
+      patterns.set(coef.subarray(p, p + nd), id * nd);
+    }
+    if (starts.length === maxRuns) return undefined;
+    starts.push(lo + r);
+    ids.push(id);
+    current = id;
+  }
+  starts.push(hi);
+  return { patterns, count, start: Int32Array.from(starts), pattern: Uint8Array.from(ids) };
+}
+
+/** `x[i - 3]`, `x[i]`, `x[i + 512]`: the entry of `name` on diagonal `off` of row (or column) i. */
+function atOffset(name: string, off: number): string {
+  return off === 0 ? `${name}[i]` : off < 0 ? `${name}[i - ${-off}]` : `${name}[i + ${off}]`;
+}
+
+/**
+ * ` + c * t` or ` - |c| * t`, and ` + t` / ` - t` for c = ±1. Exact: s − |c|·t equals s + c·t and
+ * s − t equals s + (−1)·t in IEEE arithmetic. `String(c)` is the shortest decimal that reads back
+ * as the same double, so the constant in the code is c to the last bit.
+ */
+function constantTerm(c: number, t: string): string {
+  const sign = c < 0 ? ' - ' : ' + ';
+  const a = Math.abs(c);
+  return a === 1 ? `${sign}${t}` : `${sign}${String(a)} * ${t}`;
+}
+
+/** CSR loop over rows [from, to) (spmv), as in {@link CSR_SPMV_BODY}. */
+function csrRowsSource(from: number, to: number): string {
+  if (from >= to) return '';
+  return `
+  for (let i = ${from}; i < ${to}; i++) {
+    let s = 0;
+    for (let k = indptr[i], end = indptr[i + 1]; k < end; k++) s += values[k] * x[indices[k]];
+    y[i] = s;
+  }`;
+}
+
+/** CSR scatter over rows [from, to) (spmvT), as in {@link CSR_SPMVT_BODY}. */
+function csrRowsTSource(from: number, to: number): string {
+  if (from >= to) return '';
+  return `
+  for (let i = ${from}; i < ${to}; i++) {
+    const xi = x[i];
+    for (let k = indptr[i], end = indptr[i + 1]; k < end; k++) y[indices[k]] += values[k] * xi;
+  }`;
+}
+
+/**
+ * DIA kernels: straight-line rows with no column-index reads (x is read at fixed offsets from i),
+ * and, for constant-coefficient matrices, no coefficient reads either: the product is then as
+ * cheap as a hand-written stencil.
+ *
+ * The sums equal the CSR loop's to the last bit for finite x: each row adds its terms in increasing
+ * column order starting from +0, as the CSR loop does, and a padded or zero coefficient only adds
+ * ±0, which changes no partial sum (a partial sum that starts at +0 is never −0). The transposed
+ * product scatters row by row in the same order as the CSR scatter.
+ *
+ * Constant coefficients use "value indexing" in the sense of Kourtis, Goumas & Koziris, "Optimizing
+ * sparse matrix-vector multiplication using index and value compression" (CF 2008), taken to its
+ * end: with a handful of distinct rows the values move into the code.
+ */
+function diaKernels(m: number, cols: number, indptr: Int32Array, indices: Int32Array, values: Float64Array): KernelCache | undefined {
+  const layout = diaLayout(m, cols, indptr, indices, values);
+  if (layout === undefined) return undefined;
+  const { offsets, lo, hi, coef } = layout;
+  const nd = offsets.length;
+  const runs = diaPatterns(layout);
+  type Make = (indptr: Int32Array, indices: Int32Array, values: Float64Array, start: Int32Array | null, pattern: Uint8Array | null, v: Float64Array | null) => Kernel;
+  const params = ['indptr', 'indices', 'values', 'start', 'pattern', 'v'];
+  let spmvBody: string;
+  let spmvTBody: string;
+  if (runs !== undefined) {
+    let cases = '';
+    let casesT = '';
+    for (let t = 0; t < runs.count; t++) {
+      let sum = '0';
+      let scatter = '';
+      for (let d = 0; d < nd; d++) {
+        const c = runs.patterns[t * nd + d];
+        if (c === 0) continue;
+        sum += constantTerm(c, atOffset('x', offsets[d]));
+        const a = Math.abs(c);
+        scatter += ` ${atOffset('y', offsets[d])} ${c < 0 ? '-=' : '+='} ${a === 1 ? 'xi' : `${String(a)} * xi`};`;
+      }
+      cases += `\n      case ${t}:\n        for (let i = a; i < b; i++) y[i] = ${sum};\n        break;`;
+      casesT += `\n      case ${t}:\n        for (let i = a; i < b; i++) {\n          const xi = x[i];${scatter}\n        }\n        break;`;
+    }
+    const loop = (body: string) => `
+  for (let r = 0; r < ${runs.pattern.length}; r++) {
+    const a = start[r];
+    const b = start[r + 1];
+    switch (pattern[r]) {${body}
+    }
+  }`;
+    spmvBody = loop(cases);
+    spmvTBody = loop(casesT);
+  } else {
+    let sum = '0';
+    let scatter = '';
+    for (let d = 0; d < nd; d++) {
+      const vd = d === 0 ? 'v[p]' : `v[p + ${d}]`;
+      sum += ` + ${vd} * ${atOffset('x', offsets[d])}`;
+      scatter += ` ${atOffset('y', offsets[d])} += ${vd} * xi;`;
+    }
+    spmvBody = `
+  for (let i = ${lo}, p = 0; i < ${hi}; i++, p += ${nd}) y[i] = ${sum};`;
+    spmvTBody = `
+  for (let i = ${lo}, p = 0; i < ${hi}; i++, p += ${nd}) {
+    const xi = x[i];${scatter}
+  }`;
+  }
+  const spmvSource = `return function diaSpmv${nd}(x, y) {${csrRowsSource(0, lo)}${spmvBody}${csrRowsSource(hi, m)}\n};`;
+  const spmvTSource = `return function diaSpmvT${nd}(x, y) {\n  y.fill(0);${csrRowsTSource(0, lo)}${spmvTBody}${csrRowsTSource(hi, m)}\n};`;
+  const start = runs?.start ?? null;
+  const pattern = runs?.pattern ?? null;
+  const v = runs === undefined ? coef : null;
+  const spmv = generate<Make>(params, spmvSource)(indptr, indices, values, start, pattern, v);
+  const spmvT = generate<Make>(params, spmvTSource)(indptr, indices, values, start, pattern, v);
+  const info: SpmvKernelInfo =
+    runs !== undefined
+      ? { format: 'dia', diagonals: nd, coefficients: 'constant', patterns: runs.count, specialised: true }
+      : { format: 'dia', diagonals: nd, coefficients: 'stored', specialised: true };
+  return { spmv, spmvT, info };
+}
+
+/**
  * Every generated source is unique (specialize.ts): V8 caches compiled `new Function` sources by
  * their text, and a cache hit shares the feedback of the earlier function, whose inner closure then
  * counts as "many closures" and loses the specialisation (measured: a second identical ELL kernel
@@ -307,7 +556,7 @@ function buildEll(m: number, width: number, indptr: Int32Array, indices: Int32Ar
  */
 const generate = generateUniqueFunction;
 
-function generatedKernels(m: number, indptr: Int32Array, indices: Int32Array, values: Float64Array): KernelCache | undefined {
+function generatedKernels(m: number, cols: number, indptr: Int32Array, indices: Int32Array, values: Float64Array): KernelCache | undefined {
   type Make = (m: number, a: Int32Array, b: Int32Array | Float64Array, c?: Float64Array) => Kernel;
   let makeSpmvT: Make;
   try {
@@ -315,6 +564,8 @@ function generatedKernels(m: number, indptr: Int32Array, indices: Int32Array, va
   } catch {
     return undefined; // code generation disallowed (e.g. a content security policy)
   }
+  const dia = diaKernels(m, cols, indptr, indices, values);
+  if (dia !== undefined) return dia;
   const spmvT = makeSpmvT(m, indptr, indices, values);
   const width = ellWidth(m, indptr);
   if (width !== undefined) {
@@ -534,8 +785,8 @@ export class CsrMatrix {
   private kernelSet(): KernelCache {
     let k = this.kernels;
     if (k === undefined) {
-      const { rows, indptr, indices, values } = this;
-      k = (this.nnz >= CODEGEN_MIN_NNZ ? generatedKernels(rows, indptr, indices, values) : undefined) ?? sharedCsrKernels(rows, indptr, indices, values);
+      const { rows, cols, indptr, indices, values } = this;
+      k = (this.nnz >= CODEGEN_MIN_NNZ ? generatedKernels(rows, cols, indptr, indices, values) : undefined) ?? sharedCsrKernels(rows, indptr, indices, values);
       this.kernels = k;
     }
     return k;
@@ -557,12 +808,22 @@ export class CsrMatrix {
   /**
    * y = A·x for x of length cols, into `out` (length rows, not overlapping x) or a new vector.
    *
-   * The first call builds a kernel for this matrix and caches it: for matrices with at least 4096
-   * entries whose rows are nearly equal in length (padding to the widest row, at most 16, adds at
-   * most 25 % entries: stencils, FEM meshes, banded matrices) a padded ELLPACK copy of indices and
-   * values (12 bytes per padded entry) read by straight-line generated code; otherwise a CSR loop
-   * generated for this matrix. Sums are formed in CSR order either way. x must be finite (its
-   * values are not scanned, to keep the product O(nnz) without a second pass).
+   * The first call builds a kernel for this matrix and caches it (for matrices with at least 4096
+   * entries; smaller ones use a shared CSR loop), the first that applies of:
+   * - DIA, when the entries lie on at most 16 diagonals (offsets j − i), the rows whose diagonals
+   *   all stay inside the matrix are at least half of the rows, and padding those rows to every
+   *   diagonal adds at most 25 % entries (banded matrices, stencils on structured grids). x is read
+   *   at fixed offsets, with no column indices. When those rows repeat at most 32 distinct
+   *   coefficient rows in runs of 2 or more on average (constant-coefficient stencils such as
+   *   `poisson2d`), the coefficients become constants in the generated code and nothing but x
+   *   and y is read; otherwise a dense copy of the coefficients is kept (8 bytes per padded entry).
+   * - ELL, when rows are nearly equal in length (padding to the widest row, at most 16, adds at
+   *   most 25 % entries: FEM meshes, graphs of bounded degree): a padded ELLPACK copy of indices
+   *   and values (12 bytes per padded entry) read by straight-line generated code.
+   * - otherwise a CSR loop generated for this matrix.
+   * `kernelInfo()` says which. Sums are formed in CSR order either way; the DIA and CSR kernels give
+   * the same result to the last bit. x must be finite (its values are not scanned, to keep the
+   * product O(nnz) without a second pass; padding multiplies 0 by entries of x).
    */
   spmv(x: Float64Array, out?: Float64Array): Float64Array {
     const fn = 'CsrMatrix.spmv';

@@ -27,7 +27,7 @@ describe('sparse benchmarks', () => {
   it('core.spmv measures the three optkit variants, which agree exactly', async () => {
     const { result, lines } = await run(false);
     expect(result.rows.map((r) => r.name)).toEqual([
-      'spmv CsrMatrix poisson2d 24x24',
+      'spmv CsrMatrix (auto CSR) poisson2d 24x24',
       'spmv matrix-free stencil poisson2d 24x24',
       'spmv plain CSR loop poisson2d 24x24 (context)',
     ]);
@@ -62,10 +62,13 @@ describe('sparse benchmarks', () => {
     for (const check of checks) {
       expect(check).toMatch(/nnz 2784 \(optkit 2784\), canonical true, max \|y_scipy − y_optkit\| = 0, median [\d.]+ ms, CPU\/wall while timing \d/);
     }
-    const [csr, stencil, plain] = result.rows;
+    const [csr, stencil, plain, dia] = result.rows;
     expect(csr.target).toBe('>= 0.5x scipy (and results agree)');
     expect(stencil.target).toBe('>= 0.8x scipy (and results agree)');
     expect(plain.target).toBeUndefined();
+    expect(dia.name).toBe('spmv CsrMatrix (auto CSR) poisson2d 24x24 vs scipy dia_matrix (context)');
+    expect(dia.target).toBeUndefined();
+    expect(result.notes!.filter((n) => /A\.todia\(\) has 5 diagonals, max \|y_dia − y_csr\| = [\d.e-]+ /.test(n))).toHaveLength(2);
     for (const row of result.rows) {
       expect(row.reference!.value).toBeGreaterThan(0);
       expect(row.ratio).toBeCloseTo(row.reference!.value / row.value, 1);

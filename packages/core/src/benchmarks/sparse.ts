@@ -4,9 +4,11 @@
  * - `core.spmv`: y = A·x for the 2D Poisson matrix on a 512×512 grid (262 144 unknowns, 1.31 M
  *   nonzeros; quick: 128×128), against scipy's `A @ x` on the same CSR arrays
  *   (tools/reference/spmv.py, OPENBLAS_NUM_THREADS=1). Rows: optkit's `CsrMatrix.spmv` (goal
- *   ≥ 0.5× scipy), the matrix-free `poisson2dStencil` (goal ≥ 0.8× scipy's CSR product), and a
- *   plain CSR loop with the arrays passed as arguments, for context (PERF-BASELINE.md section 3
- *   measured it at 0.27–0.31× scipy). scipy's nnz and result are checked against optkit's.
+ *   ≥ 0.5× scipy; the row name says which storage CsrMatrix picked for itself: DIA on this matrix),
+ *   the matrix-free `poisson2dStencil` (goal ≥ 0.8× scipy's CSR product), a plain CSR loop with the
+ *   arrays passed as arguments, for context (PERF-BASELINE.md section 3 measured it at 0.27–0.31×
+ *   scipy), and, for context, CsrMatrix against scipy's own DIA storage (`A.todia() @ x`), so the
+ *   comparison is honest about formats. scipy's nnz and result are checked against optkit's.
  *
  * Timing: median of many calls after warm-up, on each side; optkit's calls are split into three
  * rounds with a reference run between each two (scipy's calls are pooled from both runs), so that a
@@ -112,12 +114,13 @@ function runSpmv(ctx: BenchContext, options: SparseBenchmarkOptions): BenchResul
   // (this box's L3 and memory bandwidth are shared) falls on both sides alike.
   const referenceRuns = useReference ? 2 : 0;
   const refTimes: number[] = [];
+  const refDiaTimes: number[] = [];
   let refOk = true;
   let referenceSkipped = false;
   const referenceRun = (run: number) => {
     const ref = runReference(
       'spmv.py',
-      ['--rows', String(N), '--cols', String(N), '--min-seconds', String(minSeconds / 2)],
+      ['--rows', String(N), '--cols', String(N), '--min-seconds', String(minSeconds / 2), '--dia'],
       { indptr, indices, values, x },
       { env: { OPENBLAS_NUM_THREADS: '1' } },
     );
@@ -128,6 +131,11 @@ function runSpmv(ctx: BenchContext, options: SparseBenchmarkOptions): BenchResul
       return;
     }
     for (const t of ref.output.timesMs as number[]) refTimes.push(t);
+    const dia = ref.output.dia as { timesMs: number[]; diagonals: number; maxAbsDiff: number } | undefined;
+    if (dia !== undefined) {
+      for (const t of dia.timesMs) refDiaTimes.push(t);
+      notes.push(`scipy dia_matrix, run ${run + 1}: A.todia() has ${dia.diagonals} diagonals, max |y_dia − y_csr| = ${dia.maxAbsDiff} (scipy sums by diagonal)`);
+    }
     const refNnz = Number(ref.output.nnz);
     const yRef = ref.readOutput('y');
     const dRef = maxAbsDiff(yRef, yCsr);
@@ -177,9 +185,21 @@ function runSpmv(ctx: BenchContext, options: SparseBenchmarkOptions): BenchResul
     return r;
   };
   const grid = `poisson2d ${n}x${n}`;
-  rows.push(row('csr', `spmv CsrMatrix ${grid}`, 0.5));
+  const storage = A.kernelInfo().format.toUpperCase();
+  rows.push(row('csr', `spmv CsrMatrix (auto ${storage}) ${grid}`, 0.5));
   rows.push(row('stencil', `spmv matrix-free stencil ${grid}`, 0.8));
   rows.push(row('plain', `spmv plain CSR loop ${grid} (context)`));
+  if (refDiaTimes.length > 0) {
+    const diaMs = median(refDiaTimes);
+    rows.push({
+      name: `spmv CsrMatrix (auto ${storage}) ${grid} vs scipy dia_matrix (context)`,
+      value: round(ms.csr),
+      unit: 'ms',
+      higherIsBetter: false,
+      reference: { name: 'scipy A.todia() @ x (1 thread)', value: round(diaMs) },
+      ratio: round(diaMs / ms.csr),
+    });
+  }
   return { rows, notes };
 }
 
