@@ -6,7 +6,8 @@
  * sketch-and-solve solution. Instances: (I) spike, adversarial for sparse sketches: A = [I_d; 0],
  * b = e_{d+1} (x* = 0, OPT = 1, ‖A†‖ = 1); (II) Gaussian A: A_ij ~ N(0, 1), b = A·w + N(0, I).
  * n = 2048, d = 32, m ∈ {4d, 16d}; 200 trials (quick: 50) per family, instance and m; CountSketch's
- * collision statistics on the spike from 2000 (quick: 500) extra cheap CountSketch-only trials.
+ * collision statistics on the spike from 2000 (quick: 500) extra cheap CountSketch-only trials, and
+ * OSNAP's median ratio on the spike from 200 trials per m in both modes (quick: 150 extra OSNAP-only).
  *
  * Gates, exactly as the card's "Expected (gate)": spike: Gaussian and SRHT max e ≤ 2.5 (m = 4d) and
  * ≤ 1.3 (m = 16d), their medians shrinking by 2 ± 0.5× from 4d to 16d; CountSketch has e ≥ 0.45√d in
@@ -51,6 +52,12 @@ export interface LinfRegressionExperimentOptions {
   trials?: number;
   /** Extra CountSketch-only spike trials for the collision statistics (default 2000; quick 500). */
   countsketchTrials?: number;
+  /**
+   * OSNAP spike trials per m behind the "median shrinks by < 1.5×" gate (default 200): `trials` of
+   * them are the main trials, the rest extra OSNAP-only trials continuing the same seed sequence, so
+   * quick mode decides on the same 200 trials as the full run.
+   */
+  osnapMedianTrials?: number;
 }
 
 interface Stats {
@@ -93,6 +100,7 @@ async function run(ctx: ExperimentContext, options: LinfRegressionExperimentOpti
   const d = options.d ?? 32;
   const trials = options.trials ?? (ctx.quick ? 50 : 200);
   const csTrials = options.countsketchTrials ?? (ctx.quick ? 500 : 2000);
+  const osnapMedianTrials = Math.max(trials, options.osnapMedianTrials ?? 200);
   const ms = [4 * d, 16 * d];
   const sqrtD = Math.sqrt(d);
 
@@ -114,7 +122,7 @@ async function run(ctx: ExperimentContext, options: LinfRegressionExperimentOpti
 
   // e[instance][m][family] = per-trial normalised errors.
   const errors: Record<string, Record<number, Record<Family, number[]>>> = {};
-  const total = instances.length * ms.length * FAMILIES.length * trials + ms.length * csTrials;
+  const total = instances.length * ms.length * FAMILIES.length * trials + ms.length * (csTrials + osnapMedianTrials - trials);
   let done = 0;
   for (const inst of instances) {
     errors[inst.name] = {};
@@ -166,6 +174,22 @@ async function run(ctx: ExperimentContext, options: LinfRegressionExperimentOpti
       done++;
     }
     collision[m] = { hit, hitHalf, split3, structured, trials: csTrials, p: 1 - (1 - 1 / m) ** d, max };
+  }
+
+  // Extra OSNAP trials on the spike for its median-ratio gate (the main trials' seed sequence, continued).
+  const osnapSpike: Record<number, number[]> = {};
+  for (const m of ms) {
+    const es = errors.spike[m].osnap.slice();
+    for (let t = trials; t < osnapMedianTrials; t++) {
+      if (t % 50 === 0) {
+        throwIfAborted(ctx.signal, 'linf-regression');
+        ctx.progress(done / total, `osnap spike m=${m}`);
+      }
+      const x = sketchAndSolve(spikeA, spikeB, { kind: 'osnap', m, seed: ctx.seed * 1_000_003 + m * 10_007 + t }).x;
+      es.push(linfDiagnostics(spikeA, spikeB, x, instances[0].exact).normalized);
+      done++;
+    }
+    osnapSpike[m] = es;
   }
 
   const S = (inst: string, m: number, kind: Family) => stats(errors[inst][m][kind]);
@@ -230,10 +254,18 @@ async function run(ctx: ExperimentContext, options: LinfRegressionExperimentOpti
     });
   }
   {
-    const ratio = S('spike', m4, 'osnap').median / S('spike', m16, 'osnap').median;
+    // At m = 16d OSNAP's e on the spike is lattice-valued: e = 0 in ~37 % of trials (no column shares
+    // one of b's 4 buckets), e = √d/4 = 1.414 in ~24 %, then 1.508, …; P(e < √d/4) ≈ 0.40, so the
+    // population median sits on the 1.414 atom but a 50-trial sample median falls below it about one
+    // run in sixteen (ctx.seed 2: 1.179, ratio 1.55). Over 1000 trials the ratio is 1.27-1.28 on every
+    // seed tried (0, 1, 2, 3, 5); bootstrapped from them, P(ratio ≥ 1.5) is 6 % with 50 trials per m,
+    // 0.75 % with 100 and 0.05 % with 200. Hence 200 trials per m (the full run's count) in both modes.
+    const m4s = stats(osnapSpike[m4]);
+    const m16s = stats(osnapSpike[m16]);
+    const ratio = m4s.median / m16s.median;
     claims.push({
-      claim: 'spike, OSNAP (s = 4): the median e shrinks by < 1.5× from m = 4d to 16d (no ~1/√m decay)',
-      measured: r3(ratio),
+      claim: `spike, OSNAP (s = 4): the median e shrinks by < 1.5× from m = 4d to 16d (no ~1/√m decay; ${osnapMedianTrials} trials per m)`,
+      measured: `${r3(ratio)} (medians ${r3(m4s.median)} / ${r3(m16s.median)})`,
       expected: '< 1.5',
       pass: ratio < 1.5,
       gated: true,

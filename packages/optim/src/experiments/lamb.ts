@@ -129,11 +129,27 @@ export function rescaledTrajectory(t: GradientTransformation<any>, net: ParamsLo
   return losses;
 }
 
-/** max over k of |a_k − b_k| / |a_k|. */
-export function maxRelativeDifference(a: number[], b: number[]): number {
+/** max over k < `upTo` (default all) of |a_k − b_k| / |a_k|. */
+export function maxRelativeDifference(a: number[], b: number[], upTo = a.length): number {
   let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]) / Math.abs(a[i]));
+  for (let i = 0; i < upTo; i++) m = Math.max(m, Math.abs(a[i] - b[i]) / Math.abs(a[i]));
   return m;
+}
+
+/**
+ * The float64 predictability horizon of a trajectory: the number of leading entries on which `twin`
+ * (the same run from a start perturbed by one ulp) agrees with `a` to a relative `tol`. Late in some
+ * draws LAMB's constant relative step makes the dynamics chaotic, and from there on no float64 run
+ * reproduces its own trajectory; a comparison of trajectories is decidable only before that.
+ */
+export function predictableSteps(a: number[], twin: number[], tol: number): number {
+  for (let i = 0; i < a.length; i++) if (!(Math.abs(a[i] - twin[i]) <= tol * Math.abs(a[i]))) return i;
+  return a.length;
+}
+
+/** `init` with every other entry of W1 moved up by one ulp (relative 2⁻⁵², the size of one rounding). */
+function ulpNudged(init: Params): Params {
+  return { W1: init.W1.map((v, i) => (i % 2 === 1 ? v * (1 + 2 ** -52) : v)), b1: init.b1.slice(), W2: init.W2.slice() };
 }
 
 /** max over steps and tensors of |‖Δw‖/‖w‖ − lr|/lr for LAMB on the ReLU net (params of the given dtype). */
@@ -175,8 +191,19 @@ function e1(seed: number): { claims: Claim[]; plot: SeriesPlot; notes: string[] 
   const withEps = cs.map((c) => rescaledTrajectory(lamb({ lr: 0.01, epsilon: 1e-12 }), net, init, c, steps));
   const pow2 = rescaledTrajectory(lamb({ lr: 0.01, epsilon: 0 }), net, init, 1024, steps);
   const adamRuns = cs.map((c) => rescaledTrajectory(adam(3e-3), net, init, c, steps));
-  const dExact = Math.max(maxRelativeDifference(exact[0], exact[1]), maxRelativeDifference(exact[0], exact[2]));
-  const dEps = Math.max(maxRelativeDifference(withEps[0], withEps[1]), maxRelativeDifference(withEps[0], withEps[2]));
+  // The chaos control: the c = 1, ε = 0 run from a start nudged by one ulp. Its departure from the
+  // c = 1 run is pure float64 rounding amplified by the dynamics; the rescaled runs differ from the
+  // c = 1 run by exactly such roundings (c = 10, 100 are not powers of two), so the invariance claims
+  // are decided over the steps where this twin still agrees to 1e-13 (rounding amplified < ~10³×).
+  const twin = rescaledTrajectory(lamb({ lr: 0.01, epsilon: 0 }), net, ulpNudged(init), 1, steps);
+  const horizon = predictableSteps(exact[0], twin, 1e-13);
+  const floorAll = maxRelativeDifference(exact[0], twin);
+  const dExactAll = Math.max(maxRelativeDifference(exact[0], exact[1]), maxRelativeDifference(exact[0], exact[2]));
+  const dEpsAll = Math.max(maxRelativeDifference(withEps[0], withEps[1]), maxRelativeDifference(withEps[0], withEps[2]));
+  const dExact = Math.max(maxRelativeDifference(exact[0], exact[1], horizon), maxRelativeDifference(exact[0], exact[2], horizon));
+  const dEps = Math.max(maxRelativeDifference(withEps[0], withEps[1], horizon), maxRelativeDifference(withEps[0], withEps[2], horizon));
+  const minHorizon = 100;
+  const window = horizon === exact[0].length ? `all ${steps} steps` : `steps 0–${horizon - 1} (the 1-ulp twin departs by > 1e-13 at step ${horizon})`;
   const dPow2 = maxRelativeDifference(exact[0], pow2);
   const dAdam = Math.min(maxRelativeDifference(adamRuns[0], adamRuns[1]), maxRelativeDifference(adamRuns[0], adamRuns[2]));
   const step64 = relativeStepError(net, init, false, 20);
@@ -190,8 +217,20 @@ function e1(seed: number): { claims: Claim[]; plot: SeriesPlot; notes: string[] 
     { claim: 'LAMB: ‖Δw‖/‖w‖ = lr for every adapted tensor (float64, 20 steps, relative error)', measured: e(step64), expected: '< 1e-12', pass: step64 < 1e-12, gated: true },
     { claim: 'LAMB: ‖Δw‖/‖w‖ = lr for every adapted tensor (float32 params)', measured: e(step32), expected: '< 1e-5', pass: step32 < 1e-5, gated: true },
     { claim: 'layerAdaptation: false reproduces AdamW exactly (50 steps, losses differing in any bit)', measured: differing, expected: '0', pass: differing === 0, gated: true },
-    { claim: 'Layer-rescaling invariance, ε = 0: LAMB loss trajectories for c ∈ {1, 10, 100} coincide (300 steps, max relative difference)', measured: e(dExact), expected: '< 1e-9', pass: dExact < 1e-9, gated: true },
-    { claim: 'Layer-rescaling invariance, ε = 1e-12 (max relative difference)', measured: e(dEps), expected: '< 1e-4', pass: dEps < 1e-4, gated: true },
+    {
+      claim: 'Layer-rescaling invariance, ε = 0: LAMB loss trajectories for c ∈ {1, 10, 100} coincide (300 steps, or up to float64 predictability; max relative difference)',
+      measured: `${e(dExact)} over ${window}${horizon === exact[0].length ? '' : `; over all ${steps} steps ${e(dExactAll)}`}, where a 1-ulp nudge of the c = 1 start alone gives ${e(floorAll)}`,
+      expected: `< 1e-9 over ≥ ${minHorizon} predictable steps`,
+      pass: dExact < 1e-9 && horizon >= minHorizon,
+      gated: true,
+    },
+    {
+      claim: 'Layer-rescaling invariance, ε = 1e-12 (max relative difference, same steps)',
+      measured: `${e(dEps)} over ${window}${horizon === exact[0].length ? '' : `; over all ${steps} steps ${e(dEpsAll)}`}`,
+      expected: `< 1e-4 over ≥ ${minHorizon} predictable steps`,
+      pass: dEps < 1e-4 && horizon >= minHorizon,
+      gated: true,
+    },
     { claim: 'Layer-rescaling invariance for c = 1024 (power of two: exact in floating point)', measured: e(dPow2), expected: '= 0', pass: dPow2 === 0, gated: true },
     { claim: 'Adam (lr 3e-3) is not invariant (min over c = 10, 100 of the max relative difference)', measured: e(dAdam), expected: '> 1e-2', pass: dAdam > 1e-2, gated: true },
   ];
@@ -209,7 +248,7 @@ function e1(seed: number): { claims: Claim[]; plot: SeriesPlot; notes: string[] 
   };
   const notes = [
     `E1 final losses: LAMB ${exact.map((t) => t[steps].toFixed(6)).join(' / ')}, Adam ${adamRuns.map((t) => t[steps].toFixed(3)).join(' / ')} for c = 1 / 10 / 100 (card prototype: LAMB 0.128942 for all c; Adam 0.296 / 0.366 / 0.424; different data draw).`,
-    'E1 data seed = ctx.seed + 1. In exact arithmetic the invariance holds on every draw; in float64, c = 10 and 100 add ~1e-16 rounding that constant-relative-step LAMB amplifies chaotically late in some draws (data seeds 1–6 and 11 for c = 10: 1e-12, 5e-10, 2e-14, 3e-7, 2e-4, 3e-11, 2e-4). The c = 1024 claim is exact on every draw.',
+    'E1 data seed = ctx.seed + 1. In exact arithmetic the invariance holds on every draw (with ε = 0; ε breaks it slightly: the c-rescaled run equals the c = 1 run with ε·c on W1, b1 and ε/c on W2). In float64, c = 10 and 100 add ~1e-16 rounding. Up to step ~150 every draw keeps the ε = 0 runs within ~1e-15 and the ε = 1e-12 runs within ~1e-8 (ε’s own effect; card prototype 2e-6). After step ~200 constant-relative-step LAMB turns chaotic on some draws and amplifies any perturbation by up to ~1e8: a 1-ulp nudge of the c = 1 start then departs just as far as the rescaled runs (ctx.seed 0–15, all 300 steps, ε = 0 rescaled vs 1-ulp twin: seed 9: 2.9e-8 vs 2.8e-8, seed 8: 2.6e-9 vs 1.3e-10, seed 2: 4.1e-11 vs 8.8e-11; rescaled/twin ratio 0.45–33), and the ~1e-8 ε effect is amplified to 4e-3 (seed 2), 6e-3 (8), 0.5 (9), 0.14 (11). Those late differences measure the draw’s chaos, not LAMB’s invariance, so both invariance claims are decided over the steps where the 1-ulp twin still agrees to 1e-13 (all 300 on calm draws, ≥ 150 on every draw of seeds 0–15), and the whole-run numbers are reported beside them. The c = 1024 claim stays exact over all 300 steps on every draw.',
   ];
   return { claims, plot, notes };
 }
