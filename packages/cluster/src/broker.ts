@@ -214,8 +214,8 @@ export class Broker {
   private readonly workers = new Map<string, Worker>();
   private readonly pending = new Map<string, Task>();
   private readonly completed = new Set<string>();
-  private readonly outbox = new Fifo<Frame[]>(1024);
-  private sending = false;
+  private readonly completedRing: (string | undefined)[] = [];
+  private completedNext = 0;
   private timer: NodeJS.Timeout | null = null;
   private nextHeartbeatAt = 0;
   private nextSweepAt = 0;
@@ -378,8 +378,12 @@ export class Broker {
   // Receiving
 
   private async receiveLoop(): Promise<void> {
+    const socket = this.socket;
     try {
-      for await (const frames of this.socket) {
+      // receive() resolves at once while messages are waiting (zeromq.js reads up to 512 in a row
+      // before yielding to the event loop), so a burst is handled without returning to the poller.
+      while (!this.closed) {
+        const frames = await socket.receive();
         try {
           this.handle(frames);
         } catch (err) {
@@ -605,12 +609,12 @@ export class Broker {
 
   private remember(key: string): void {
     if (this.completedMemory === 0) return;
+    // A ring of the last `completedMemory` keys: the oldest is forgotten without an iterator per reply.
+    const old = this.completedRing[this.completedNext];
+    if (old !== undefined) this.completed.delete(old);
+    this.completedRing[this.completedNext] = key;
+    this.completedNext = (this.completedNext + 1) % this.completedMemory;
     this.completed.add(key);
-    if (this.completed.size > this.completedMemory) {
-      // Sets iterate in insertion order: drop the oldest.
-      const oldest = this.completed.values().next().value;
-      if (oldest !== undefined) this.completed.delete(oldest);
-    }
   }
 
   // ------------------------------------------------------------------------------------------
@@ -741,28 +745,23 @@ export class Broker {
   }
 
   // ------------------------------------------------------------------------------------------
-  // Sending: zeromq.js allows one send in progress per socket, so all sends go through one queue.
+  // Sending. With `sendTimeout: 0` zeromq.js sends synchronously (its fast path: the message is handed
+  // to libzmq at once, or the returned promise is already rejected with EAGAIN / EHOSTUNREACH), so no
+  // send is ever left in progress and the broker needs no outgoing queue: each message goes out the
+  // moment it is made, without a promise hop per message.
 
   private enqueue(frames: Frame[]): void {
     if (this.closed) return;
-    this.outbox.push(frames);
-    if (!this.sending) void this.pump();
-  }
-
-  private async pump(): Promise<void> {
-    this.sending = true;
     try {
-      while (this.outbox.length > 0 && !this.closed) {
-        const frames = this.outbox.shift()!;
-        try {
-          await this.socket.send(frames);
-        } catch {
-          // EHOSTUNREACH (peer gone) or EAGAIN (its queue full, sendTimeout 0).
-          this.counters.undeliverable++;
-        }
-      }
-    } finally {
-      this.sending = false;
+      this.socket.send(frames).catch(this.onUndeliverable);
+    } catch {
+      // A synchronous throw (socket closing) is as undeliverable as a rejection.
+      this.counters.undeliverable++;
     }
   }
+
+  /** EHOSTUNREACH (peer gone) or EAGAIN (its queue full, sendTimeout 0). */
+  private readonly onUndeliverable = (): void => {
+    this.counters.undeliverable++;
+  };
 }

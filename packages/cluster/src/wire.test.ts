@@ -1,7 +1,8 @@
 import { describe, it, expect } from 'vitest';
 import { encode } from '@msgpack/msgpack';
 import { OptkitError } from '@optkit/core';
-import { DEFAULT_WIRE_LIMITS, WIRE_VERSION, decodeHeader, decodePayload, encodePayload, frameToArray, peekHeader } from './wire.js';
+import { Rng } from '@optkit/core';
+import { DEFAULT_WIRE_LIMITS, WIRE_VERSION, decodeHeader, decodePayload, encodePayload, frameToArray, peekDecoded, peekHeader } from './wire.js';
 
 function codeOf(fn: () => unknown): string | undefined {
   try {
@@ -104,5 +105,86 @@ describe('wire payload', () => {
     expect(peekHeader(Buffer.from([0x81, 0xff]))).toEqual({ kind: 'foreign' });
     expect(peekHeader(encode({ v: 9 }))).toEqual({ kind: 'bad-version', v: 9 });
     expect(peekHeader(undefined)).toEqual({ kind: 'foreign' });
+  });
+
+  it('peekHeader (in-place scan) agrees with full decoding on edge cases', () => {
+    const bytes = (...xs: number[]) => Uint8Array.from(xs);
+    const str = (t: string) => [0xa0 | t.length, ...Buffer.from(t)];
+    const cases: Uint8Array[] = [
+      encode({ v: 1.0, id: 'a' }),
+      encode({ v: 1.5 }),
+      encode({ v: 'x' }),
+      encode({ v: null }),
+      encode({ v: [1] }),
+      encode({ v: -3, id: 7 }),
+      encode({ v: 1, id: 'é-non-ascii' }),
+      encode({ v: 1, deadline: Number.NaN }),
+      encode({ v: 1, deadline: Infinity }),
+      encode({ v: 1, deadline: 2 ** 40 }),
+      encode({ v: 1, deadline: -(2 ** 40) }),
+      encode({ v: 1, deadline: 'soon' }),
+      encode({ v: 1, header: { when: new Date(0) } }),
+      encode({ v: 1, id: 'a', id2: 'b', header: { nested: { deep: [1, 2, { x: null }], bin: new Uint8Array(3) } } }),
+      encode({ v: 2, v2: 1 }),
+      encode(new Map<unknown, unknown>([[1, 'a'], ['v', 1]])),
+      bytes(0x82, ...str('v'), 0x01, ...str('v'), 0x02), // duplicate key: last wins
+      bytes(0x82, ...str('id'), ...str('a'), ...str('id'), 0x05),
+      bytes(0x81, ...str('__proto__'), 0x01),
+      bytes(0x82, ...str('v'), 0x01, ...str('h'), 0x81, ...str('__proto__'), 0x80),
+      bytes(0x81, 0xc3, 0x01), // bool key
+      bytes(0x82, ...str('v'), 0x01, ...str('h'), 0x81, 0xc0, 0x01), // nil key in a nested map
+      bytes(0x82, ...str('v'), 0x01, ...str('h'), 0x81, 0x90, 0x01), // array key in a nested map
+      bytes(0x81, ...str('v'), 0x01, 0x00), // trailing byte
+      bytes(0x81, ...str('v'), 0xc1),
+      bytes(0x81, ...str('v'), 0xcb, 0x3f, 0xf0, 0, 0, 0, 0, 0, 0), // v = 1.0 as float64
+      bytes(0x81, ...str('v'), 0xca, 0x3f, 0x80, 0, 0), // v = 1.0 as float32
+      bytes(0x81, ...str('v'), 0xd0, 0x01), // v = 1 as int8
+      bytes(0x81, ...str('v'), 0xcf, 0, 0, 0, 0, 0, 0, 0, 1), // v = 1 as uint64
+      bytes(0x82, ...str('v'), 0x01, 0xd3, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01), // int64 key
+      bytes(0x82, ...str('v'), 0x01, ...str('x'), 0xd4, 0x05, 0x00), // fixext value
+      bytes(0x81, 0xd4, 0x05, 0x00, 0x01), // fixext key
+      bytes(0xde, 0x00, 0x01, ...str('v'), 0x01),
+      bytes(0xdf, 0x00, 0x00, 0x00, 0x01, ...str('v'), 0x01),
+      bytes(0xdf, 0xff, 0xff, 0xff, 0xff, ...str('v'), 0x01),
+      bytes(0x81, 0xd9, 0x01, 0x76, 0x01), // str8 key "v"
+      bytes(0x81, 0xc2, 0x01),
+      bytes(0x80),
+    ];
+    for (const c of cases) expect([Array.from(c), peekHeader(c)]).toEqual([Array.from(c), peekDecoded(c)]);
+    expect(peekHeader(bytes(0x82, ...str('v'), 0x01, ...str('v'), 0x02))).toEqual({ kind: 'bad-version', v: 2 });
+    expect(peekHeader(bytes(0x81, ...str('v'), 0xcb, 0x3f, 0xf0, 0, 0, 0, 0, 0, 0))).toEqual({ kind: 'ours' });
+    expect(peekHeader(bytes(0x81, ...str('__proto__'), 0x01))).toEqual({ kind: 'foreign' });
+    expect(peekHeader(encode({ v: 1, id: 'c-1', deadline: 1_764_000_060_000 }))).toEqual({ kind: 'ours', id: 'c-1', deadline: 1_764_000_060_000 });
+    expect(peekHeader(encode({ v: 1, deadline: -(2 ** 40) - 3 }))).toEqual({ kind: 'ours', deadline: -(2 ** 40) - 3 });
+  });
+
+  it('peekHeader agrees with full decoding on 8000 mutated and truncated headers', () => {
+    const rng = new Rng(7);
+    /** Uniform integer in [0, n). */
+    const below = (n: number) => rng.int(0, n - 1);
+    const seeds: Uint8Array[] = [
+      encodePayload({ id: 'abc-12', service: 'bcd.shard', deadline: 1.7e12 + 0.5, header: { round: 3, lambda: 0.25, rule: 'gsq', blocks: [1, 2, 300, -4, 70000], opts: { a: null, b: true, s: 'x'.repeat(40) } } }, [new Float64Array(4)])[0],
+      encodePayload({ id: 'z', header: { n: -1, big: 2 ** 33, f: 1.5, bin: 'y'.repeat(300) } })[0],
+      encode({ v: 2, id: 'q' }),
+      // As the cluster client writes it: the deadline in ms since the epoch is a uint64.
+      encodePayload({ id: '3fa9c2d81b0e-1z', service: 'bcd.shard', deadline: 1_764_000_000_000 + 60_000, header: { v: 1, shard: 1, problem: { rows: 1000, cols: 1024 } } }, [new Float64Array(2)])[0],
+    ];
+    let ours = 0;
+    for (let trial = 0; trial < 8000; trial++) {
+      const base = seeds[trial % seeds.length];
+      let b = Uint8Array.from(base);
+      const kind = below(4);
+      if (kind === 0) b = b.subarray(0, below(b.length + 1));
+      else if (kind === 1) for (let k = 1 + below(3); k > 0; k--) b[below(b.length)] = below(256);
+      else if (kind === 2) {
+        const at = below(b.length + 1);
+        b = Uint8Array.from([...b.subarray(0, at), below(256), ...b.subarray(at)]);
+      } else b[1 + below(b.length - 1)] ^= 1 << below(8);
+      const fast = peekHeader(b);
+      expect(fast).toEqual(peekDecoded(b));
+      if (fast.kind === 'ours') ours++;
+    }
+    // The mutations leave a share of valid optkit headers, so both answers are exercised.
+    expect(ours).toBeGreaterThan(400);
   });
 });

@@ -345,11 +345,29 @@ export type HeaderPeek =
  * of an optkit header of the right version, `bad-version` for an optkit-looking header of another
  * version (so the broker can refuse it with PROTOCOL), and `foreign` for anything else (passed on
  * untouched; the broker assigns the task id).
+ *
+ * The broker calls this on every request, so it does not decode the header: {@link scanHeader} walks
+ * the MessagePack structure in place (validating it as the decoder would: truncation, unknown type
+ * bytes, map key types, trailing bytes) and reads only the top-level `v`, `id` and `deadline` values;
+ * nothing of the job's own header is materialised. Rare shapes it does not settle (extension types,
+ * non-numbers in `v`, non-ASCII keys or ids) go to the full decoder,
+ * so the answer is always the one {@link peekDecoded} gives.
  */
 export function peekHeader(frame: Uint8Array | undefined, maxHeaderBytes = DEFAULT_WIRE_LIMITS.maxHeaderBytes): HeaderPeek {
   if (!frame || frame.byteLength === 0 || frame.byteLength > maxHeaderBytes) return FOREIGN;
   const first = frame[0];
   // MessagePack fixmap (0x80-0x8f), map16 (0xde), map32 (0xdf): anything else is not our header.
+  if (!((first >= 0x80 && first <= 0x8f) || first === 0xde || first === 0xdf)) return FOREIGN;
+  return scanHeader(frame) ?? peekDecoded(frame, maxHeaderBytes);
+}
+
+/**
+ * {@link peekHeader} by full MessagePack decoding: the reference the fast scan must agree with (and
+ * its fallback). Exported for the tests.
+ */
+export function peekDecoded(frame: Uint8Array | undefined, maxHeaderBytes = DEFAULT_WIRE_LIMITS.maxHeaderBytes): HeaderPeek {
+  if (!frame || frame.byteLength === 0 || frame.byteLength > maxHeaderBytes) return FOREIGN;
+  const first = frame[0];
   if (!((first >= 0x80 && first <= 0x8f) || first === 0xde || first === 0xdf)) return FOREIGN;
   let value: unknown;
   try {
@@ -363,6 +381,219 @@ export function peekHeader(frame: Uint8Array | undefined, maxHeaderBytes = DEFAU
   if (typeof value.id === 'string') out.id = value.id;
   if (typeof value.deadline === 'number' && Number.isFinite(value.deadline)) out.deadline = value.deadline;
   return out;
+}
+
+/** Top-level keys {@link scanHeader} reads. */
+const KEY_OTHER = 0;
+const KEY_V = 1;
+const KEY_ID = 2;
+const KEY_DEADLINE = 3;
+
+/** Open containers of a scan: items left and whether it is a map (reused; scans never nest). */
+const scanLeft: number[] = [];
+const scanIsMap: boolean[] = [];
+
+/**
+ * Walks a MessagePack frame whose first byte opens a map, without decoding it. Returns the peek, or
+ * undefined when the full decoder must decide (see {@link peekHeader}). Structure rules mirror
+ * @msgpack/msgpack's Decoder: any truncation, the never-used byte 0xc1, a map key that is not a
+ * string or number, a `__proto__` key or trailing bytes make the frame foreign.
+ */
+function scanHeader(b: Uint8Array): HeaderPeek | undefined {
+  const end = b.byteLength;
+  let p = 0;
+  let depth = 0;
+  let topKey = KEY_OTHER;
+  let hasV = false;
+  let v = 0;
+  let id: string | undefined;
+  let deadline: number | undefined;
+  let view: DataView | undefined;
+  for (;;) {
+    if (p >= end) return FOREIGN;
+    let atKey = false;
+    let slot = KEY_OTHER;
+    if (depth > 0) {
+      const left = scanLeft[depth - 1];
+      if (scanIsMap[depth - 1] && left % 2 === 0) atKey = true;
+      else if (depth === 1) slot = topKey;
+      scanLeft[depth - 1] = left - 1;
+    }
+    const t = b[p++];
+    // Items: size of the payload after the type byte (or a container's item count).
+    let skip = 0;
+    let count = -1;
+    let isMap = false;
+    let strLen = -1;
+    let num: number | undefined;
+    let numeric = false;
+    if (t <= 0x7f) {
+      numeric = true;
+      num = t;
+    } else if (t >= 0xe0) {
+      numeric = true;
+      num = t - 0x100;
+    } else if (t <= 0x8f) {
+      count = 2 * (t & 0x0f);
+      isMap = true;
+    } else if (t <= 0x9f) {
+      count = t & 0x0f;
+    } else if (t <= 0xbf) {
+      strLen = t & 0x1f;
+    } else {
+      switch (t) {
+        case 0xc0: // nil
+        case 0xc2: // false
+        case 0xc3: // true
+          break;
+        case 0xc4: // bin 8/16/32
+        case 0xc5:
+        case 0xc6: {
+          const w = t === 0xc4 ? 1 : t === 0xc5 ? 2 : 4;
+          if (p + w > end) return FOREIGN;
+          skip = readUint(b, p, w);
+          p += w;
+          break;
+        }
+        case 0xca: // float 32/64
+        case 0xcb:
+          if (p + (t === 0xca ? 4 : 8) > end) return FOREIGN;
+          numeric = true;
+          if (slot !== KEY_OTHER) {
+            view ??= new DataView(b.buffer, b.byteOffset, b.byteLength);
+            num = t === 0xca ? view.getFloat32(p) : view.getFloat64(p);
+          }
+          skip = t === 0xca ? 4 : 8;
+          break;
+        case 0xcc: // uint 8/16/32
+        case 0xcd:
+        case 0xce: {
+          const w = 1 << (t - 0xcc);
+          if (p + w > end) return FOREIGN;
+          numeric = true;
+          num = readUint(b, p, w);
+          skip = w;
+          break;
+        }
+        case 0xd0: // int 8/16/32
+        case 0xd1:
+        case 0xd2: {
+          const w = 1 << (t - 0xd0);
+          if (p + w > end) return FOREIGN;
+          numeric = true;
+          const u = readUint(b, p, w);
+          num = u >= 2 ** (8 * w - 1) ? u - 2 ** (8 * w) : u;
+          skip = w;
+          break;
+        }
+        case 0xcf: // uint 64, int 64: numbers, as the decoder makes them (high × 2³² + low); the
+        case 0xd3: // client's deadlines (ms since the epoch) come this way
+          if (p + 8 > end) return FOREIGN;
+          numeric = true;
+          if (slot !== KEY_OTHER) {
+            const high = t === 0xcf ? readUint(b, p, 4) : (b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3];
+            num = high * 4294967296 + readUint(b, p + 4, 4);
+          }
+          skip = 8;
+          break;
+        case 0xd9: // str 8/16/32
+        case 0xda:
+        case 0xdb: {
+          const w = t === 0xd9 ? 1 : t === 0xda ? 2 : 4;
+          if (p + w > end) return FOREIGN;
+          strLen = readUint(b, p, w);
+          p += w;
+          break;
+        }
+        case 0xdc: // array 16/32
+        case 0xdd:
+        case 0xde: // map 16/32
+        case 0xdf: {
+          const w = t === 0xdc || t === 0xde ? 2 : 4;
+          if (p + w > end) return FOREIGN;
+          const n = readUint(b, p, w);
+          p += w;
+          isMap = t >= 0xde;
+          count = isMap ? 2 * n : n;
+          break;
+        }
+        case 0xc1: // never used: the decoder throws
+          return FOREIGN;
+        default:
+          // Extension types (0xc7-0xc9, 0xd4-0xd8): a key of that type is refused by the decoder, a
+          // value is decoded by its extension codec (which may throw): left to the decoder.
+          return atKey ? FOREIGN : undefined;
+      }
+    }
+    if (atKey) {
+      if (count >= 0 || (strLen < 0 && !numeric)) return FOREIGN;
+      if (depth === 1) topKey = KEY_OTHER;
+    }
+    if (strLen >= 0) {
+      if (p + strLen > end) return FOREIGN;
+      if (atKey || slot === KEY_ID) {
+        for (let i = p; i < p + strLen; i++) if (b[i] >= 0x80) return undefined;
+      }
+      if (atKey) {
+        if (strLen === 9 && asciiEquals(b, p, '__proto__')) return FOREIGN;
+        if (depth === 1) {
+          if (strLen === 1 && b[p] === 0x76) topKey = KEY_V;
+          else if (strLen === 2 && asciiEquals(b, p, 'id')) topKey = KEY_ID;
+          else if (strLen === 8 && asciiEquals(b, p, 'deadline')) topKey = KEY_DEADLINE;
+        }
+      } else if (slot === KEY_ID) {
+        id = asciiString(b, p, strLen);
+      }
+      p += strLen;
+    } else {
+      if (p + skip > end) return FOREIGN;
+      p += skip;
+    }
+    if (slot === KEY_V) {
+      if (!numeric) return undefined;
+      hasV = true;
+      v = num!;
+    } else if (slot === KEY_ID) {
+      if (strLen < 0 || atKey) id = undefined;
+    } else if (slot === KEY_DEADLINE) {
+      deadline = numeric ? num : undefined;
+    }
+    if (count >= 0) {
+      // Every item takes at least one byte: a count beyond the bytes left is a truncated frame.
+      if (count > end - p) return FOREIGN;
+      scanLeft[depth] = count;
+      scanIsMap[depth] = isMap;
+      depth++;
+    }
+    while (depth > 0 && scanLeft[depth - 1] === 0) depth--;
+    if (depth === 0) break;
+  }
+  // The decoder refuses trailing bytes after the root value.
+  if (p !== end) return FOREIGN;
+  if (!hasV) return FOREIGN;
+  if (v !== WIRE_VERSION) return { kind: 'bad-version', v };
+  const out: { kind: 'ours'; id?: string; deadline?: number } = { kind: 'ours' };
+  if (id !== undefined) out.id = id;
+  if (deadline !== undefined && Number.isFinite(deadline)) out.deadline = deadline;
+  return out;
+}
+
+/** Big-endian unsigned integer of `width` (1, 2 or 4) bytes at `p`. */
+function readUint(b: Uint8Array, p: number, width: number): number {
+  if (width === 1) return b[p];
+  if (width === 2) return (b[p] << 8) | b[p + 1];
+  return b[p] * 0x1000000 + ((b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]);
+}
+
+function asciiEquals(b: Uint8Array, p: number, s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (b[p + i] !== s.charCodeAt(i)) return false;
+  return true;
+}
+
+function asciiString(b: Uint8Array, p: number, n: number): string {
+  let s = '';
+  for (let i = 0; i < n; i++) s += String.fromCharCode(b[p + i]);
+  return s;
 }
 
 const FOREIGN: HeaderPeek = Object.freeze({ kind: 'foreign' });

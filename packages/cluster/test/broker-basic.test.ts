@@ -27,6 +27,26 @@ function worker(endpoint: string, service: string, handler: ConstructorParameter
 }
 
 describe('Broker: requests through MDP', () => {
+  it('counts sends to a peer that has gone as undeliverable, without stalling, and re-queues its task', async () => {
+    const endpoint = await startBroker();
+    const gone = worker(endpoint, 'svc', (body) => body);
+    await waitFor(() => broker!.stats().workers === 1, 2000, 'worker registration');
+    // The worker's connection ends without DISCONNECT: the broker still lists it until its liveness
+    // window (300 ms) passes, and a message to it fails at once (ROUTER mandatory, sendTimeout 0).
+    gone.close();
+    await waitFor(() => broker!.stats().peerDisconnects >= 1, 2000, 'the broker seeing the connection end');
+    const client = new RawClient(endpoint);
+    await client.send('svc', encodePayload({ id: 'lost-1' }));
+    await waitFor(() => broker!.stats().undeliverable >= 1, 2000, 'an undeliverable send');
+    // Other peers are served meanwhile: the failed send left nothing in progress.
+    const status = await new RawClient(endpoint).request('mmi.service', ['svc']);
+    expect(status.map(String)).toEqual(['200']);
+    worker(endpoint, 'svc', (body) => body);
+    const { body } = await client.receive();
+    expect(decodePayload(body).header.id).toBe('lost-1');
+    expect(broker!.stats().requeued).toBe(1);
+  });
+
   it('carries an optkit request round trip (header + Float64Array) through a raw MDP worker', async () => {
     const endpoint = await startBroker();
     expect(endpoint).toMatch(/^tcp:\/\/127\.0\.0\.1:\d+$/);

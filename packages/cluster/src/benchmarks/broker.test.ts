@@ -11,9 +11,9 @@ describe('cluster.broker benchmark', () => {
     expect(plugin.benchmarks.map((b) => b.id)).toContain('cluster.broker');
   });
 
-  it('measures raw and broker round trips and throughput (tiny sizes)', async () => {
-    const result = await makeBrokerBenchmark({ roundTrips: 40, bigTasks: 4, bigLength: 1000, inFlight: 2, rounds: 1 }).run(ctx());
-    expect(result.rows.map((r) => r.unit)).toEqual(['µs', 'µs', 'GB/s', 'µs', 'GB/s', 'µs']);
+  it('measures raw, broker and relay paths in separate processes (tiny sizes)', async () => {
+    const result = await makeBrokerBenchmark({ roundTrips: 40, bigTasks: 4, bigLength: 10_000, inFlight: 2, rounds: 1 }).run(ctx());
+    expect(result.rows.map((r) => r.unit)).toEqual(['µs', 'µs', 'GB/s', 'µs', 'GB/s', 'µs', 'µs']);
     const [rtt, overhead, tput] = result.rows;
     expect(rtt.value).toBeGreaterThan(0);
     expect(rtt.reference!.value).toBeGreaterThan(0);
@@ -21,5 +21,11 @@ describe('cluster.broker benchmark', () => {
     expect(tput.value).toBeGreaterThan(0);
     expect(tput.ratio).toBeCloseTo(tput.value / tput.reference!.value, 12);
     expect(typeof tput.pass).toBe('boolean');
-  });
+    // CPU of every process of the path, and of the broker process alone, both measured.
+    const [, , , , , cpuAll, cpuBroker] = result.rows;
+    expect(cpuAll.value).toBeGreaterThan(cpuBroker.value);
+    expect(cpuBroker.value).toBeGreaterThan(0);
+    expect(cpuBroker.reference!.value).toBeGreaterThan(0);
+    expect(result.notes!.join(' ')).toContain('own process');
+  }, 60_000);
 });

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { plugin, spin, spinJob, echoJob } from './probe-jobs.js';
-import { locatePackageFile, runScalingBenchmark } from './scaling.js';
+import { bcdScalingConfig, locatePackageFile, runScalingBenchmark } from './scaling.js';
 
 const OPTIM_JOBS = fileURLToPath(new URL('../../test/fixtures/optim-jobs.ts', import.meta.url));
 
@@ -27,6 +27,7 @@ describe('cluster.scaling benchmark', () => {
         bcdConfig: { problem: { kind: 'least-squares', rows: 200, cols: 64, seed: 1, density: 1 }, shards: 2, blockSize: 8, rule: 'gsq', update: 'matrix', maxIter: 10 },
         workerCounts: [1, 2],
         tasks: 100,
+        repeats: 1,
       },
     );
     const names = r.rows.map((row) => row.name);
@@ -34,12 +35,24 @@ describe('cluster.scaling benchmark', () => {
       'bcd round, 1 worker process',
       'bcd round, 2 worker processes',
       'bcd speedup 1 → 2 worker processes',
+      'context: cluster.spin (CPU-bound, no memory traffic) speedup 1 → 2 worker processes, same clusters, same run',
       'cluster.echo tasks/s, 1 worker process',
       'cluster.echo tasks/s, 2 worker processes',
     ]);
     for (const row of r.rows) expect(row.value).toBeGreaterThan(0);
     expect(r.notes!.join(' ')).toContain('bit-identical');
+    // The in-process compute of a round is reported beside the cluster's round time.
+    expect(r.notes!.join(' ')).toMatch(/compute of one bcd round in one process without the cluster \(every shard's task in turn, fastest of 15\): \d+\.\d+ ms/);
   }, 120_000);
+
+  it('sizes its default bcd job to stay in the shared L3 with two workers', () => {
+    const p = bcdScalingConfig.problem as { rows: number; cols: number; density: number };
+    // Two worker processes each cache every shard: 2 × rows × cols × 8 bytes must stay within half
+    // of the 32 MB L3 (shared with other tenants).
+    expect(2 * p.rows * p.cols * 8).toBeLessThanOrEqual(16 * 2 ** 20);
+    expect(p.density).toBe(1);
+    expect(bcdScalingConfig.shards).toBe(2);
+  });
 
   it('finds no package that is not installed', () => {
     expect(locatePackageFile('@optkit/does-not-exist')).toBeUndefined();
