@@ -13,6 +13,7 @@ export * from './kernels.js';
 export * from './dense.js';
 export * from './csr.js';
 export * from './specialize.js';
+export * from './wasm-simd.js';
 export * from './matrix-market.js';
 export * from './linear-operator.js';
 export * from './problems.js';

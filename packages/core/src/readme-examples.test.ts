@@ -11,6 +11,7 @@ import {
   Optimizer,
   Registry,
   Rng,
+  SimdArena,
   adam,
   addDecayedWeights,
   applyUpdates,
@@ -53,6 +54,7 @@ import {
   scaledOperator,
   setKernels,
   sgd,
+  simdAvailable,
   sumOperator,
   toFrame,
   toCsv,
@@ -78,6 +80,15 @@ describe('README examples', () => {
     axpy(2, x, y); // y ← 2x + y, in place
     expect(dot(x, y)).toBe(3.75);
     expect(nrm2(new Float64Array([3e200, 4e200]))).toBeCloseTo(5e200, -190); // no overflow
+  });
+
+  it('WebAssembly SIMD kernels', () => {
+    const arena = new SimdArena(3 * 1000);
+    const v = arena.alloc(1000).fill(1);
+    const w = arena.alloc(1000).fill(2);
+    expect(arena.axpyDot(-0.5, v, w, v)).toBe(1500);
+    expect(arena.dot(v, w)).toBe(1500);
+    expect(simdAvailable()).toBe(arena.simd);
   });
 
   it('dense matrices and decompositions', () => {

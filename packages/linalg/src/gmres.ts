@@ -14,7 +14,11 @@ import {
   checkOption,
   dot,
   generateUniqueFunction,
+  SIMD_ARENA_MAX_LENGTH,
+  SimdArena,
+  simdAvailable,
   type OperatorLike,
+  type SimdKernels,
   type StopReason,
 } from '@optkit/core';
 import { checkSystem, type KrylovOptions, type KrylovResult } from './krylov-options.js';
@@ -34,6 +38,14 @@ export interface GmresOptions extends KrylovOptions {
    * precision even for ill-conditioned problems at about twice the vector traffic of MGS.
    */
   orthogonalization?: 'mgs' | 'cgs2';
+  /**
+   * Run modified Gram–Schmidt with core's WebAssembly SIMD kernels (wasm-simd.ts) when the vectors
+   * are long (n >= 8192), orthogonalization is 'mgs' and {@link simdAvailable} (false where
+   * WebAssembly SIMD is missing or the environment variable OPTKIT_NO_SIMD is set). Default true;
+   * false always uses the JS loops. The two paths differ only in the rounding of the inner products
+   * (the SIMD ones sum in another order), so iterates agree to about 1e-12 relative.
+   */
+  simd?: boolean;
 }
 
 /**
@@ -82,7 +94,8 @@ const SINGULAR_R = 1e-14;
  * Bad input throws OptkitError: A not square or b of the wrong length (SHAPE_MISMATCH), NaN or
  * Infinity in b or x0 (NOT_FINITE), restart < 1, negative rtol/atol, maxIter < 0 (INVALID_OPTION).
  * Cost per inner iteration j: one product with A, one with M, and j + 3 passes over n-vectors
- * (Gram–Schmidt j + 2, normalisation 1); memory m·n for the basis plus five n-vectors.
+ * (Gram–Schmidt j + 2, normalisation 1); memory m·n for the basis plus five n-vectors. For n >= 8192
+ * the MGS passes run as WebAssembly SIMD where available (option `simd`).
  */
 export function gmres(A: OperatorLike, b: Float64Array, options: GmresOptions = {}): GmresResult {
   const clock = new Stopwatch();
@@ -136,8 +149,10 @@ export function gmres(A: OperatorLike, b: Float64Array, options: GmresOptions = 
 
   const m = Math.max(1, Math.min(restartOpt, n, Math.max(maxIter, 1)));
   const V: Float64Array[] = [];
+  // The basis, w and u go into one SIMD arena when the wasm kernels run Gram–Schmidt and V·y.
+  const simdArena = ortho === 'mgs' && n >= GENERATE_MIN_LENGTH && (options.simd ?? true) ? gramSchmidtArena((m + 2) * n + 4) : undefined;
   // m basis vectors: v_m would only be needed to continue past the restart.
-  const basis = new Float64Array(m * n);
+  const basis = simdArena !== undefined ? simdArena.alloc(m * n) : new Float64Array(m * n);
   for (let i = 0; i < m; i++) V.push(basis.subarray(i * n, (i + 1) * n));
   const ldh = m + 1;
   const H = new Float64Array(ldh * m); // column j holds h_{0..j+1, j}, rotated in place into R
@@ -145,11 +160,15 @@ export function gmres(A: OperatorLike, b: Float64Array, options: GmresOptions = 
   const sn = new Float64Array(m);
   const g = new Float64Array(m + 1);
   const y = new Float64Array(m);
-  const w = new Float64Array(n);
+  const w = simdArena !== undefined ? simdArena.alloc(n) : new Float64Array(n);
   const z = M !== undefined ? new Float64Array(n) : w; // M·v_j (or v_j itself without M)
-  const u = new Float64Array(n); // V·y, then M·(V·y)
+  const u = simdArena !== undefined ? simdArena.alloc(n) : new Float64Array(n); // V·y, then M·(V·y)
 
   const kernels = gmresKernels(basis, w, r, u, z, x, n, V);
+  const simd = simdArena?.simd === true ? simdArena.kernels : undefined;
+  const bo = simd !== undefined ? simdArena!.offsetOf(basis) : 0;
+  const wo = simd !== undefined ? simdArena!.offsetOf(w) : 0;
+  const uo = simd !== undefined ? simdArena!.offsetOf(u) : 0;
   let iterations = 0;
   let reason: StopReason | undefined;
   let lastTrue = beta;
@@ -175,7 +194,8 @@ export function gmres(A: OperatorLike, b: Float64Array, options: GmresOptions = 
       applyInto(op, src, w);
       matvecs++;
       const col = j * ldh;
-      let hnext = ortho === 'mgs' ? mgs(kernels, V, j, w, H, col, n) : cgs2(V, j, w, H, col, n);
+      let hnext =
+        ortho === 'cgs2' ? cgs2(V, j, w, H, col, n) : simd !== undefined ? mgsSimd(simd, bo, wo, j, w, H, col, n) : mgs(kernels, V, j, w, H, col, n);
       const scale = columnNorm(H, col, j + 1, hnext);
       if (!Number.isFinite(hnext) || !Number.isFinite(scale)) {
         // A or M produced a non-finite value: keep the iterate of the previous columns.
@@ -220,7 +240,8 @@ export function gmres(A: OperatorLike, b: Float64Array, options: GmresOptions = 
       }
       if (iterations >= maxIter) break;
       if (!cycleEnd && j + 1 < m) {
-        kernels.storeBasis((j + 1) * n, 1 / hnext);
+        if (simd !== undefined) simd.scaleCopy(1 / hnext, wo, bo + (j + 1) * n, n);
+        else kernels.storeBasis((j + 1) * n, 1 / hnext);
       }
     }
     if (k > 0) {
@@ -230,7 +251,8 @@ export function gmres(A: OperatorLike, b: Float64Array, options: GmresOptions = 
         for (let c = i + 1; c < k; c++) s -= H[c * ldh + i] * y[c];
         y[i] = s / H[i * ldh + i];
       }
-      kernels.combine(y, k);
+      if (simd !== undefined) combineSimd(simd, bo, uo, y, k, u, n);
+      else kernels.combine(y, k);
       if (M !== undefined) {
         applyInto(M, u, z);
         kernels.addZ();
@@ -254,6 +276,20 @@ export function gmres(A: OperatorLike, b: Float64Array, options: GmresOptions = 
     if (reason === undefined && iterations >= maxIter) reason = 'maxIter';
   }
   return finish(reason === 'converged', iterations, reason, lastTrue, matvecs);
+}
+
+/**
+ * An arena of `length` doubles for the SIMD Gram–Schmidt, or undefined (use the JS loops) when SIMD
+ * is unavailable or the memory cannot be had (beyond 4 GiB, or refused by the engine).
+ */
+function gramSchmidtArena(length: number): SimdArena | undefined {
+  if (length > SIMD_ARENA_MAX_LENGTH || !simdAvailable()) return undefined;
+  try {
+    return new SimdArena(length);
+  } catch (err) {
+    if (err instanceof OptkitError && err.code === 'LIMIT_EXCEEDED') return undefined;
+    throw err;
+  }
 }
 
 /** out = op·x, copying when an operator written elsewhere returns a new vector instead of filling out. */
@@ -331,6 +367,25 @@ function mgs(K: GmresKernels, V: Float64Array[], j: number, w: Float64Array, H: 
 }
 
 /**
+ * {@link mgs} with core's WebAssembly SIMD kernels on the arena holding the basis (vector i at
+ * element offset bo + i·n) and w (at wo): the same operations in the same order; only the inner
+ * products round differently (four partial sums).
+ */
+function mgsSimd(S: SimdKernels, bo: number, wo: number, j: number, w: Float64Array, H: Float64Array, col: number, n: number): number {
+  H[col] = S.dot(bo, wo, n);
+  for (let i = 0; i < j; i++) H[col + i + 1] = S.axpyDot(-H[col + i], bo + i * n, wo, bo + (i + 1) * n, n);
+  return safeNorm(S.axpySquares(-H[col + j], bo + j * n, wo, n), w);
+}
+
+/** {@link combine} with the SIMD kernels: u (at uo) = Σ_{i<k} y_i·B[bo + i·n..], bit-identical to it. */
+function combineSimd(S: SimdKernels, bo: number, uo: number, y: Float64Array, k: number, u: Float64Array, n: number): void {
+  let c = 0;
+  for (; c + 4 <= k; c += 4) S.combine4(y[c], y[c + 1], y[c + 2], y[c + 3], bo + c * n, n, uo, n, c !== 0);
+  if (c === 0) u.fill(0);
+  for (; c < k; c++) S.axpy(y[c], bo + c * n, uo, n);
+}
+
+/**
  * The vector work of GMRES on one solve's arrays: the basis B (vector i at offset i·n), w, r, u, z
  * and x. For n >= GENERATE_MIN_LENGTH the kernels are generated for these arrays (core's
  * specialize.ts): V8 then treats the captured arrays as constants, which ran the store-heavy
@@ -344,6 +399,19 @@ function mgs(K: GmresKernels, V: Float64Array[], j: number, w: Float64Array, H: 
  * 4-sum dot over blocks of 1024 entries (0.5×). Classical Gram–Schmidt with 4-vector kernels is
  * no way out either: on this problem the DGKS test (‖w′‖ < ‖w‖/√2) asks for the second pass in 175
  * of 180 steps (measured with numpy), and two CGS passes cost more than one MGS pass here.
+ *
+ * What did help: WebAssembly SIMD. The vectors (2 MB each at n = 512²) sit in the L3 cache, so the
+ * MGS loop is compute-bound in V8's scalar code; core's wasm-simd.ts runs it as f64x2 with two
+ * accumulators (four doubles per iteration), 1.4–1.7× the speed of this loop per basis vector, and
+ * the whole GMRES(30) solve on 512² Poisson (180 iterations) took 0.49–0.52× the CPU time per
+ * iteration of the JS path (median of 4 interleaved solves each, 3 runs, same process, 2026-11-29,
+ * load average 3–5 on 2 cores; 0.50–0.60× before combine went SIMD too). So for n >=
+ * GENERATE_MIN_LENGTH with 'mgs', the basis, w and u live in a SimdArena, and {@link mgsSimd}, the
+ * arena's scaleCopy (storeBasis) and {@link combineSimd} replace axpyDot/axpySquares/storeBasis/
+ * combine below. combine runs only ⌈k/4⌉ passes per cycle against ~m²/2 for MGS, yet it took 6.6 %
+ * of a profile of the SIMD solve as generated JS (a fresh closure per solve, called 6 times, barely
+ * warms up), hence SIMD too. startBasis, addU and addZ (one pass per cycle each) stay JS. Four accumulators (eight doubles per iteration) were no
+ * faster than two. `simd: false` or OPTKIT_NO_SIMD=1 keeps everything in JS.
  */
 interface GmresKernels {
   /** w ← w + α·B[vo..], returning (new w)·B[no..]. */

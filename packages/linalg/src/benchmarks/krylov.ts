@@ -24,8 +24,11 @@
  * before the DIA kernel: CG 3.26 vs 2.27 ms per iteration (0.70×), GMRES(30) 9.86 vs 6.69 ms
  * (0.68×); core's ELL product on this matrix took 2.8 ms CPU against 1.4 ms for scipy's csr_matvec.
  * With the DIA kernel the product takes about 1.1 ms here and CG reaches about 0.8–1.0× in the runs so
- * far (busy machine); GMRES spends about half its time in the fused MGS pass (one per basis vector,
- * scalar JS), which the attempts listed in gmres.ts did not speed up.
+ * far (busy machine); GMRES spent about half its time in the fused MGS pass (one per basis vector,
+ * scalar JS), which the JS attempts listed in gmres.ts did not speed up: 0.50× scipy here with it.
+ * Running that pass as WebAssembly SIMD (core's wasm-simd.ts) took GMRES(30) to 1.18× scipy (CPU
+ * time 1.12×) in the same conditions (2026-11-29, two runs, load average 2–4.5 on 2 cores, CPU/wall ≈ 1;
+ * `OPTKIT_NO_SIMD=1` gives the JS path back).
  */
 import {
   Rng,
