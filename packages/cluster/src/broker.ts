@@ -23,7 +23,15 @@
  *   `unknownServiceGraceMs` (default: the liveness window) counted from its arrival or from the moment
  *   the service's last worker went away, whichever is later; if no worker registers for the service in
  *   that time, the client gets an error (UNAVAILABLE; `"404"` for plain MDP clients). A request whose
- *   header `deadline` passes while it is queued gets TIMEOUT (`"504"`). Nothing waits forever.
+ *   time budget runs out while it is queued gets TIMEOUT (`"504"`). Nothing waits forever.
+ * - optkit, time budgets: the header's `ttl` (ms left, wire.ts) is turned into an expiry on the
+ *   broker's monotonic clock (`performance.now()`) on receipt, and a dispatched request carries the
+ *   budget left at that moment (the header frame is copied with `ttl` rewritten), so the worker's
+ *   clock never meets the client's. A header with only the deprecated absolute `deadline` (older
+ *   clients) is converted once on receipt against this host's wall clock and forwarded unchanged.
+ * - optkit, worker processes: a READY may name the worker's process (mdp.ts); `optkit.status`
+ *   reports `workers` (MDP worker connections) and `processes` (distinct processes; a plain READY
+ *   counts as a process of its own).
  * - optkit error replies: to an optkit client a one-frame optkit payload `{v, id, service, error:
  *   {code, message}}`; to a plain MDP client two text frames, an HTTP-like status (`"400"` protocol,
  *   `"404"` no such service, `"413"` too large, `"503"` no worker could finish it, `"504"` deadline) and
@@ -52,7 +60,7 @@ import {
   type Frame,
 } from './mdp.js';
 import { ZapHandler, assertZ85Key, curveServerOptions, type KeyPair } from './security.js';
-import { encodePayload, peekHeader, resolveLimits, type WireLimits } from './wire.js';
+import { encodePayload, peekHeader, resolveLimits, withTtl, type TtlSlot, type WireLimits } from './wire.js';
 
 /** CURVE settings of a broker: its key pair and the public keys allowed to connect. */
 export interface BrokerCurveOptions extends KeyPair {
@@ -86,7 +94,10 @@ export interface BrokerOptions {
 /** Per-service figures in {@link BrokerStats}. */
 export interface ServiceStats {
   name: string;
+  /** MDP worker connections serving the service. */
   workers: number;
+  /** Distinct worker processes among them (see {@link BrokerStats.processes}). */
+  processes: number;
   idle: number;
   queued: number;
   inFlight: number;
@@ -96,7 +107,13 @@ export interface ServiceStats {
 export interface BrokerStats {
   endpoints: string[];
   uptimeMs: number;
+  /** MDP worker connections (an optkit worker process holds one per service and pool thread). */
   workers: number;
+  /**
+   * Distinct worker processes: connections whose READY named the same process count once; a plain
+   * MDP 0.1 READY (no process id) counts as one process per connection.
+   */
+  processes: number;
   idleWorkers: number;
   services: ServiceStats[];
   /** Requests waiting for a worker, all services. */
@@ -125,7 +142,7 @@ export interface BrokerStats {
   badVersion: number;
   /** Requests refused because no worker registered for their service in the grace period. */
   unknownService: number;
-  /** Queued requests whose deadline passed. */
+  /** Requests whose time budget ran out before dispatch (on arrival or while queued). */
   expired: number;
   /** Tasks failed after `maxAttempts` dispatches. */
   failedTasks: number;
@@ -161,6 +178,8 @@ interface Service {
 interface Worker {
   id: Buffer;
   key: string;
+  /** The process it belongs to: `p` + the READY's process id, or `c` + its routing id for a plain READY. */
+  process: string;
   service: Service;
   expiresAt: number;
   task: Task | null;
@@ -175,7 +194,12 @@ interface Task {
   /** The body starts with an optkit header (so errors go back as optkit payloads). */
   ours: boolean;
   arrivedAt: number;
-  deadline?: number;
+  /** When the time budget runs out, on the broker's monotonic clock (performance.now(), ms). */
+  expiresAt?: number;
+  /** The header carries `ttl`: dispatch forwards the budget left. */
+  hasTtl: boolean;
+  /** Offset of the `ttl` value in body[0] (wire.ts TtlSlot), -1 when unknown. */
+  ttlOffset: number;
   attempts: number;
   worker: Worker | null;
   /** Sitting in its service's queue (counted in `queued`). */
@@ -220,6 +244,8 @@ export class Broker {
   private nextHeartbeatAt = 0;
   private nextSweepAt = 0;
   private nextTaskId = 1;
+  /** Reused out-parameter of peekHeader: where the request's `ttl` value sits. */
+  private readonly ttlSlot: TtlSlot = { offset: -1 };
   private readonly startedAt = Date.now();
   private readonly endpoints: string[] = [];
   private started = false;
@@ -354,8 +380,15 @@ export class Broker {
     let queueDepth = 0;
     let inFlight = 0;
     let idleWorkers = 0;
+    const processes = new Set<string>();
+    const serviceProcesses = new Set<string>();
     for (const s of this.services.values()) {
-      services.push({ name: s.name, workers: s.workers.size, idle: s.idle.length, queued: s.queued, inFlight: s.inFlight });
+      serviceProcesses.clear();
+      for (const w of s.workers) {
+        serviceProcesses.add(w.process);
+        processes.add(w.process);
+      }
+      services.push({ name: s.name, workers: s.workers.size, processes: serviceProcesses.size, idle: s.idle.length, queued: s.queued, inFlight: s.inFlight });
       queueDepth += s.queued;
       inFlight += s.inFlight;
       idleWorkers += s.idle.length;
@@ -365,6 +398,7 @@ export class Broker {
       endpoints: [...this.endpoints],
       uptimeMs: Date.now() - this.startedAt,
       workers: this.workers.size,
+      processes: processes.size,
       idleWorkers,
       services,
       queueDepth,
@@ -404,7 +438,7 @@ export class Broker {
         this.onClient(msg.sender, msg.service, msg.body);
         return;
       case 'ready':
-        this.onReady(msg.sender, msg.service);
+        this.onReady(msg.sender, msg.service, msg.process);
         return;
       case 'reply':
         this.onReply(msg.sender, msg.client, msg.body);
@@ -441,7 +475,8 @@ export class Broker {
   }
 
   private onClient(client: Buffer, serviceName: string, body: Buffer[]): void {
-    const peek = peekHeader(body[0], this.limits.maxHeaderBytes);
+    const peek = peekHeader(body[0], this.limits.maxHeaderBytes, this.ttlSlot);
+    const ttlOffset = this.ttlSlot.offset;
     const ours = peek.kind !== 'foreign';
     const givenId = peek.kind === 'ours' ? peek.id : undefined;
     const oversize = this.checkBody(body);
@@ -460,7 +495,10 @@ export class Broker {
       return;
     }
     const now = Date.now();
-    if (peek.kind === 'ours' && peek.deadline !== undefined && peek.deadline <= now) {
+    // The budget left, in ms: the relative `ttl`, else the deprecated absolute deadline against this
+    // host's wall clock (skewed by the difference of the two clocks, as it always was).
+    const budget = peek.kind !== 'ours' ? undefined : peek.ttl !== undefined ? peek.ttl : peek.deadline !== undefined ? peek.deadline - now : undefined;
+    if (budget !== undefined && budget <= 0) {
       this.counters.expired++;
       this.sendError(client, serviceName, true, givenId, 'TIMEOUT', `broker: task ${givenId ?? ''} arrived after its deadline`);
       return;
@@ -486,8 +524,9 @@ export class Broker {
       this.counters.duplicateRequests++;
       return;
     }
-    const task: Task = { key, id, service, client, body, ours, arrivedAt: now, attempts: 0, worker: null, inQueue: true, done: false };
-    if (peek.kind === 'ours' && peek.deadline !== undefined) task.deadline = peek.deadline;
+    const hasTtl = peek.kind === 'ours' && peek.ttl !== undefined;
+    const task: Task = { key, id, service, client, body, ours, arrivedAt: now, hasTtl, ttlOffset: hasTtl ? ttlOffset : -1, attempts: 0, worker: null, inQueue: true, done: false };
+    if (budget !== undefined) task.expiresAt = performance.now() + budget;
     this.pending.set(key, task);
     this.counters.requests++;
     service.queue.push(task);
@@ -511,7 +550,7 @@ export class Broker {
     this.enqueue(brokerReply(client, serviceName, ['501']));
   }
 
-  private onReady(sender: Buffer, serviceName: string): void {
+  private onReady(sender: Buffer, serviceName: string, process?: string): void {
     const key = idKey(sender);
     const existing = this.workers.get(key);
     if (existing) {
@@ -534,7 +573,7 @@ export class Broker {
       service = { name: serviceName, workers: new Set(), idle: [], queue: new Fifo(), queued: 0, inFlight: 0, lastWorkerAt: Date.now() };
       this.services.set(serviceName, service);
     }
-    const worker: Worker = { id: sender, key, service, expiresAt: 0, task: null };
+    const worker: Worker = { id: sender, key, process: process !== undefined ? `p${process}` : `c${key}`, service, expiresAt: 0, task: null };
     this.refresh(worker);
     this.workers.set(key, worker);
     service.workers.add(worker);
@@ -621,7 +660,7 @@ export class Broker {
   // Dispatch, workers, expiry
 
   private dispatch(service: Service): void {
-    const now = Date.now();
+    const now = performance.now();
     while (service.idle.length > 0 && service.queued > 0) {
       const task = service.queue.shift();
       if (!task) {
@@ -631,7 +670,7 @@ export class Broker {
       if (task.done) continue;
       task.inQueue = false;
       service.queued--;
-      if (task.deadline !== undefined && task.deadline <= now) {
+      if (task.expiresAt !== undefined && task.expiresAt <= now) {
         this.counters.expired++;
         this.fail(task, 'TIMEOUT', `broker: task ${task.id} passed its deadline while queued`);
         continue;
@@ -641,7 +680,23 @@ export class Broker {
       task.worker = worker;
       task.attempts++;
       service.inFlight++;
-      this.enqueue(brokerRequest(worker.id, task.client, task.body));
+      this.enqueue(brokerRequest(worker.id, task.client, this.forwardBody(task, now)));
+    }
+  }
+
+  /** The body to dispatch: with `ttl` rewritten to the budget left at `now` when the header has one. */
+  private forwardBody(task: Task, now: number): Buffer[] | Frame[] {
+    if (!task.hasTtl || task.expiresAt === undefined) return task.body;
+    try {
+      const head = withTtl(task.body[0], task.expiresAt - now, task.ttlOffset, this.limits.maxHeaderBytes);
+      const out: Frame[] = new Array(task.body.length);
+      out[0] = head;
+      for (let i = 1; i < task.body.length; i++) out[i] = task.body[i];
+      return out;
+    } catch {
+      // Only a header the fast scan accepted but the full decoder refuses gets here; the worker
+      // refuses it too and says why, so send it as it came.
+      return task.body;
     }
   }
 
@@ -685,6 +740,7 @@ export class Broker {
   private tick(): void {
     if (this.closed) return;
     const now = Date.now();
+    const mono = performance.now();
     for (const worker of [...this.workers.values()]) {
       if (worker.expiresAt < now) {
         this.counters.heartbeatExpiries++;
@@ -707,7 +763,7 @@ export class Broker {
       service.queue.filter((task) => {
         if (task.done) return false;
         task.inQueue = false;
-        if (task.deadline !== undefined && task.deadline <= now) {
+        if (task.expiresAt !== undefined && task.expiresAt <= mono) {
           this.counters.expired++;
           this.fail(task, 'TIMEOUT', `broker: task ${task.id} passed its deadline while queued`);
           return false;

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Router } from 'zeromq';
 import { OptkitError, toFrame } from '@optkit/core';
-import { ClusterClient, attemptGraceMs, remoteCode, workersAlive } from './client.js';
+import { ClusterClient, attemptGraceMs, remoteCode, workerCounts, workersAlive } from './client.js';
 import { brokerReply, parseBrokerInbound } from './mdp.js';
 import { decodePayload, encodePayload } from './wire.js';
 
@@ -106,6 +106,25 @@ describe('ClusterClient against a scripted broker', () => {
     expect(() => new ClusterClient({ connect: 'nope' })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }));
   });
 
+  it('sends its timeout as a relative ttl, with the deprecated absolute deadline from its wall clock beside it', async () => {
+    const headers: Record<string, unknown>[] = [];
+    const b = await fakeBroker((service, body) => {
+      const h = decodePayload(body).header;
+      headers.push(h as unknown as Record<string, unknown>);
+      return encodePayload({ id: h.id, service, header: {} });
+    });
+    const skew = -3_600_000;
+    const c = new ClusterClient({ connect: b.endpoint, timeoutMs: 4321, wallClock: () => Date.now() + skew });
+    cleanups.push(() => c.close());
+    const t0 = Date.now();
+    await c.submit('s', { header: { a: 1 } });
+    await c.submit('s', { header: {} }, { timeoutMs: 250.5 });
+    expect(headers.map((h) => h.ttl)).toEqual([4321, 250.5]);
+    const d = headers[0].deadline as number;
+    expect(d - (t0 + skew + 4321)).toBeGreaterThanOrEqual(0);
+    expect(d - (t0 + skew + 4321)).toBeLessThan(2000);
+  });
+
   it('map keeps request order and fails fast on the first error', async () => {
     const b = await fakeBroker((service, body) => {
       const h = decodePayload(body).header;
@@ -128,6 +147,10 @@ describe('helpers', () => {
     expect(attemptGraceMs(100)).toBe(250);
     expect(attemptGraceMs(5000)).toBe(500);
     expect(attemptGraceMs(1e6)).toBe(2000);
+    expect(workerCounts({ workers: 12, processes: 2 })).toEqual({ connections: 12, processes: 2 });
+    // A broker that predates the process count: both are its connection count.
+    expect(workerCounts({ workers: 12 })).toEqual({ connections: 12, processes: 12 });
+    expect(workerCounts({})).toEqual({ connections: 0, processes: 0 });
     expect(workersAlive({ workers: 12 })).toEqual({ count: 12, unit: 'worker connections' });
     expect(workersAlive({ workers: 12, processes: 2 })).toEqual({ count: 2, unit: 'workers' });
     expect(workersAlive({ workers: [{ process: 'a' }, { process: 'a' }, { process: 'b' }] })).toEqual({ count: 2, unit: 'workers' });

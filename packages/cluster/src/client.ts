@@ -25,6 +25,20 @@ import { decodePayload, encodePayload, resolveLimits, type WireLimits } from './
 export interface ClusterClientOptions extends ClientConfig {
   /** Size limits on replies (defaults: wire.ts DEFAULT_WIRE_LIMITS). */
   limits?: Partial<WireLimits>;
+  /**
+   * The wall clock (ms since the epoch; default `Date.now`) used only for the deprecated absolute
+   * `deadline` sent alongside `ttl` for older brokers and workers. Current peers use `ttl`, so this
+   * clock's error does not matter to them; tests inject a skewed one to show it.
+   */
+  wallClock?: () => number;
+}
+
+/** Worker counts from the broker's status: MDP connections and distinct worker processes. */
+export interface WorkerCounts {
+  /** MDP worker connections (one per service and pool thread of an optkit worker). */
+  connections: number;
+  /** Distinct worker processes; equals `connections` for a broker that does not report processes. */
+  processes: number;
 }
 
 export interface ClusterSubmitOptions extends SubmitOptions {
@@ -101,13 +115,16 @@ export class ClusterClient implements JobExecutor {
   private readonly retries: number;
   private readonly concurrency: number;
   private readonly limits: WireLimits;
+  private readonly wallClock: () => number;
   private sending: Promise<unknown> = Promise.resolve();
   private lost = false;
   private closedFlag = false;
   private readonly counters = { sent: 0, resent: 0, replies: 0, duplicates: 0, invalid: 0, reconnects: 0 };
 
   constructor(options: ClusterClientOptions) {
-    const { limits, ...config } = options;
+    const { limits, wallClock = Date.now, ...config } = options;
+    if (typeof wallClock !== 'function') throw new OptkitError('INVALID_OPTION', 'ClusterClient: option wallClock must be a function returning ms since the epoch', 'wallClock');
+    this.wallClock = wallClock;
     const parsed = parseConfig(clientConfigSchema, config, 'ClusterClient options');
     this.endpoint = parsed.connect;
     this.timeoutMs = parsed.timeoutMs ?? 60_000;
@@ -239,6 +256,11 @@ export class ClusterClient implements JobExecutor {
     return workersAlive(await this.status()).count;
   }
 
+  /** Both worker counts from {@link status}: MDP connections and distinct worker processes. */
+  async workerCounts(): Promise<WorkerCounts> {
+    return workerCounts(await this.status());
+  }
+
   stats(): ClientStats {
     return { ...this.counters, pending: this.pending.size };
   }
@@ -257,7 +279,8 @@ export class ClusterClient implements JobExecutor {
   private attempt(id: string, p: Pending): void {
     p.attempt++;
     p.body = encodePayload(
-      { id, service: p.service, deadline: Date.now() + p.timeoutMs, header: p.request.header },
+      // `ttl` is the budget; the absolute `deadline` is only for brokers and workers that predate it.
+      { id, service: p.service, ttl: p.timeoutMs, deadline: this.wallClock() + p.timeoutMs, header: p.request.header },
       (p.request.frames ?? []).map((bytes, i) => {
         if (!(bytes instanceof Uint8Array)) {
           throw new OptkitError('INVALID_ARGUMENT', `ClusterClient.submit(${p.service}): request.frames[${i}] is not a Uint8Array (use toFrame(typedArray))`, `request.frames[${i}]`);
@@ -354,6 +377,16 @@ export class ClusterClient implements JobExecutor {
     }
     p.resolve({ header: payload.header.header ?? {}, frames: payload.frames });
   }
+}
+
+/**
+ * Connections and processes in a status object (`workers` and `processes` of {@link BrokerStats}); a
+ * broker that predates `processes` gives its connection count for both.
+ */
+export function workerCounts(status: Record<string, unknown>): WorkerCounts {
+  const connections = typeof status.workers === 'number' ? status.workers : Array.isArray(status.workers) ? status.workers.length : 0;
+  const processes = typeof status.processes === 'number' ? status.processes : workersAlive(status).count;
+  return { connections, processes };
 }
 
 /**

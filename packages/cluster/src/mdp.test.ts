@@ -34,6 +34,10 @@ describe('MDP 0.1 frames', () => {
       expect(c.sender.equals(id)).toBe(true);
     }
     expect(parseBrokerInbound(onRouter(workerReady('svc')))).toMatchObject({ kind: 'ready', service: 'svc' });
+    expect(parseBrokerInbound(onRouter(workerReady('svc')))).not.toHaveProperty('process');
+    // optkit extension: READY may carry the worker's process id as one extra frame.
+    expect(hex(workerReady('echo', 'h:1:ab'))).toEqual(['', B('MDPW01').toString('hex'), '01', B('echo').toString('hex'), B('h:1:ab').toString('hex')]);
+    expect(parseBrokerInbound(onRouter(workerReady('svc', 'host:42:beef')))).toMatchObject({ kind: 'ready', service: 'svc', process: 'host:42:beef' });
     const r = parseBrokerInbound(onRouter(workerReply(Buffer.from('cli'), ['x'])));
     expect(r.kind).toBe('reply');
     if (r.kind === 'reply') expect(r.client.toString()).toBe('cli');
@@ -64,7 +68,9 @@ describe('MDP 0.1 frames', () => {
       [id, B(''), B('MDPC01'), Buffer.from([0x61, 0x00]), B('b')], // control char
       [id, B(''), B('MDPW01')], // no command
       [id, B(''), B('MDPW01'), Buffer.of(1)], // READY without service
-      [id, B(''), B('MDPW01'), Buffer.of(1), B('a'), B('b')], // READY extra
+      [id, B(''), B('MDPW01'), Buffer.of(1), B('a'), B('p'), B('x')], // READY with more than the process-id frame
+      [id, B(''), B('MDPW01'), Buffer.of(1), B('a'), B('')], // READY with an empty process id
+      [id, B(''), B('MDPW01'), Buffer.of(1), B('a'), Buffer.from([0x70, 0x0a])], // process id with a control char
       [id, B(''), B('MDPW01'), Buffer.of(2), B('c'), B(''), B('b')], // REQUEST from a worker
       [id, B(''), B('MDPW01'), Buffer.of(3), B('c'), B('')], // REPLY no body
       [id, B(''), B('MDPW01'), Buffer.of(3), B('c'), B('x'), B('b')], // REPLY no empty

@@ -9,7 +9,7 @@
  * ```
  * client REQUEST   ""  "MDPC01"  service  body...
  * broker REPLY     ""  "MDPC01"  service  body...
- * worker READY     ""  "MDPW01"  0x01  service
+ * worker READY     ""  "MDPW01"  0x01  service  [process]     (optkit: optional process id, below)
  * broker REQUEST   ""  "MDPW01"  0x02  client-address  ""  body...
  * worker REPLY     ""  "MDPW01"  0x03  client-address  ""  body...
  * HEARTBEAT        ""  "MDPW01"  0x04                      (both directions)
@@ -19,6 +19,13 @@
  * The MMI extension (RFC 8/MMI): services whose names start with `mmi.` are answered by the broker;
  * `mmi.service` with a service name as body answers `"200"` when it has workers, `"404"` otherwise,
  * any other `mmi.*` answers `"501"`.
+ *
+ * optkit extension: a worker may append one frame to READY naming its process (UTF-8, at most
+ * {@link MAX_SERVICE_BYTES} bytes, e.g. `host:pid:nonce`), so the broker can tell worker processes from
+ * worker connections (one optkit worker process holds `services × threads` connections). RFC 7 READY
+ * has no such frame: the zguide brokers pop the service frame and ignore the rest, and a plain READY
+ * (every MDP 0.1 worker) still registers and counts as a process of its own. Optkit brokers before
+ * this extension refuse a READY with the extra frame, so upgrade brokers before workers.
  */
 
 /** Client sub-protocol header frame. */
@@ -64,9 +71,9 @@ export function brokerReply(client: Uint8Array, service: string | Uint8Array, bo
   return [client, EMPTY, MDPC01, service, ...body];
 }
 
-/** Worker → broker READY (on the worker's DEALER). */
-export function workerReady(service: string): Frame[] {
-  return [EMPTY, MDPW01, CMD[READY], service];
+/** Worker → broker READY (on the worker's DEALER), with the optkit process-id frame when `process` is given. */
+export function workerReady(service: string, process?: string): Frame[] {
+  return process === undefined ? [EMPTY, MDPW01, CMD[READY], service] : [EMPTY, MDPW01, CMD[READY], service, process];
 }
 
 /** Worker → broker REPLY, echoing the client address of the request. */
@@ -110,7 +117,7 @@ export interface Invalid {
 /** What the broker's ROUTER received, classified. `sender` is the peer's routing id. */
 export type BrokerInbound =
   | { kind: 'client'; sender: Buffer; service: string; body: Buffer[] }
-  | { kind: 'ready'; sender: Buffer; service: string }
+  | { kind: 'ready'; sender: Buffer; service: string; process?: string }
   | { kind: 'reply'; sender: Buffer; client: Buffer; body: Buffer[] }
   | { kind: 'heartbeat'; sender: Buffer }
   | { kind: 'disconnect'; sender: Buffer }
@@ -122,19 +129,19 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-function serviceName(frame: Buffer | undefined): string | Invalid {
-  if (!frame || frame.byteLength === 0) return { kind: 'invalid', reason: 'empty service name' };
-  if (frame.byteLength > MAX_SERVICE_BYTES) return { kind: 'invalid', reason: `service name over ${MAX_SERVICE_BYTES} bytes` };
+function serviceName(frame: Buffer | undefined, what = 'service name'): string | Invalid {
+  if (!frame || frame.byteLength === 0) return { kind: 'invalid', reason: `empty ${what}` };
+  if (frame.byteLength > MAX_SERVICE_BYTES) return { kind: 'invalid', reason: `${what} over ${MAX_SERVICE_BYTES} bytes` };
   const name = frame.toString('utf8');
   // Reject control characters and invalid UTF-8 (decoded as U+FFFD): names appear in logs and status.
-  if (/[\u0000-\u001f\u007f\ufffd]/.test(name)) return { kind: 'invalid', reason: 'service name has control characters or invalid UTF-8' };
+  if (/[\u0000-\u001f\u007f\ufffd]/.test(name)) return { kind: 'invalid', reason: `${what} has control characters or invalid UTF-8` };
   return name;
 }
 
 /**
  * Classifies a message received on the broker's ROUTER: `[sender, "", "MDPC01" | "MDPW01", ...]`.
  * Validates the delimiter, protocol header, command byte and frame counts of each command exactly as
- * RFC 7 requires (READY carries exactly one service frame; HEARTBEAT and DISCONNECT carry nothing;
+ * RFC 7 requires (READY carries one service frame, plus optkit's optional process-id frame; HEARTBEAT and DISCONNECT carry nothing;
  * REPLY carries a client address, an empty frame and a body of at least one frame; a client request
  * has a service and at least one body frame).
  */
@@ -155,10 +162,13 @@ export function parseBrokerInbound(frames: Buffer[]): BrokerInbound {
   const cmd = frames[3][0];
   switch (cmd) {
     case READY: {
-      if (n !== 5) return { kind: 'invalid', reason: `READY with ${n - 4} frames after the command (expected 1: service)`, sender };
+      if (n !== 5 && n !== 6) return { kind: 'invalid', reason: `READY with ${n - 4} frames after the command (expected service [, process id])`, sender };
       const service = serviceName(frames[4]);
       if (typeof service !== 'string') return { ...service, sender };
-      return { kind: 'ready', sender, service };
+      if (n === 5) return { kind: 'ready', sender, service };
+      const process = serviceName(frames[5], 'process id');
+      if (typeof process !== 'string') return { ...process, sender };
+      return { kind: 'ready', sender, service, process };
     }
     case REPLY:
       if (n < 7) return { kind: 'invalid', reason: 'truncated REPLY (needs client address, empty frame, body)', sender };

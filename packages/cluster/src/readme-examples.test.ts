@@ -151,6 +151,7 @@ describe('README examples', () => {
 
       const stats = await client.status(); // the broker's optkit.status
       expect(stats.workers).toBeGreaterThanOrEqual(2); // 1 service × 2 threads = 2 MDP worker connections
+      expect(await client.workerCounts()).toEqual({ connections: 2, processes: 1 }); // ... from one process
       expect(broker.stats().requeued).toBe(0);
 
       const descent = plugin.drivers.find((d) => d.id === 'my.descent')!;

@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { encode } from '@msgpack/msgpack';
 import { OptkitError } from '@optkit/core';
 import { Rng } from '@optkit/core';
-import { DEFAULT_WIRE_LIMITS, WIRE_VERSION, decodeHeader, decodePayload, encodePayload, frameToArray, peekDecoded, peekHeader } from './wire.js';
+import { DEFAULT_WIRE_LIMITS, WIRE_VERSION, decodeHeader, decodePayload, encodePayload, frameToArray, peekDecoded, peekHeader, withTtl } from './wire.js';
 
 function codeOf(fn: () => unknown): string | undefined {
   try {
@@ -123,6 +123,22 @@ describe('wire payload', () => {
       encode({ v: 1, deadline: 2 ** 40 }),
       encode({ v: 1, deadline: -(2 ** 40) }),
       encode({ v: 1, deadline: 'soon' }),
+      encode({ v: 1, ttl: 60_000 }),
+      encode({ v: 1, ttl: 0.25, deadline: 1_764_000_060_000 }),
+      encode({ v: 1, ttl: 0 }),
+      encode({ v: 1, ttl: -5 }),
+      encode({ v: 1, ttl: Number.NaN }),
+      encode({ v: 1, ttl: -Infinity }),
+      encode({ v: 1, ttl: 2 ** 40 }),
+      encode({ v: 1, ttl: 'soon', id: 'x' }),
+      encode({ v: 1, ttl: null }),
+      encode({ v: 1, header: { ttl: 5 } }), // nested: not the task's ttl
+      encode({ v: 2, ttl: 5 }),
+      bytes(0x82, ...str('ttl'), 0x05, ...str('ttl'), 0xcd, 0x13, 0x88), // duplicate key: last wins
+      bytes(0x82, ...str('ttl'), 0x05, ...str('ttl'), 0xc0), // ... also when the last is not a number
+      bytes(0x82, ...str('v'), 0x01, ...str('ttl'), 0xca, 0x44, 0x7a, 0x00, 0x00), // ttl = 1000 as float32
+      bytes(0x82, ...str('v'), 0x01, ...str('ttl'), 0xd3, 0, 0, 0, 0, 0, 0, 0x13, 0x88), // ttl as int64
+      bytes(0x82, ...str('v'), 0x01, ...str('ttl'), 0xd4, 0x05, 0x00), // ttl as fixext
       encode({ v: 1, header: { when: new Date(0) } }),
       encode({ v: 1, id: 'a', id2: 'b', header: { nested: { deep: [1, 2, { x: null }], bin: new Uint8Array(3) } } }),
       encode({ v: 2, v2: 1 }),
@@ -156,6 +172,9 @@ describe('wire payload', () => {
     expect(peekHeader(bytes(0x81, ...str('__proto__'), 0x01))).toEqual({ kind: 'foreign' });
     expect(peekHeader(encode({ v: 1, id: 'c-1', deadline: 1_764_000_060_000 }))).toEqual({ kind: 'ours', id: 'c-1', deadline: 1_764_000_060_000 });
     expect(peekHeader(encode({ v: 1, deadline: -(2 ** 40) - 3 }))).toEqual({ kind: 'ours', deadline: -(2 ** 40) - 3 });
+    expect(peekHeader(encode({ v: 1, id: 'c-2', ttl: 60_000, deadline: 1_764_000_060_000 }))).toEqual({ kind: 'ours', id: 'c-2', ttl: 60_000, deadline: 1_764_000_060_000 });
+    expect(peekHeader(bytes(0x83, ...str('v'), 0x01, ...str('ttl'), 0x05, ...str('ttl'), 0xcd, 0x13, 0x88))).toEqual({ kind: 'ours', ttl: 5000 });
+    expect(peekHeader(encode({ v: 1, ttl: Number.NaN }))).toEqual({ kind: 'ours' });
   });
 
   it('peekHeader agrees with full decoding on 8000 mutated and truncated headers', () => {
@@ -168,8 +187,12 @@ describe('wire payload', () => {
       encode({ v: 2, id: 'q' }),
       // As the cluster client writes it: the deadline in ms since the epoch is a uint64.
       encodePayload({ id: '3fa9c2d81b0e-1z', service: 'bcd.shard', deadline: 1_764_000_000_000 + 60_000, header: { v: 1, shard: 1, problem: { rows: 1000, cols: 1024 } } }, [new Float64Array(2)])[0],
+      // As the cluster client writes it now: the relative ttl (a uint16/uint32) first, then the deadline.
+      encodePayload({ id: '3fa9c2d81b0e-2a', service: 'moe.shard', ttl: 60_000, deadline: 1_764_000_000_000 + 60_000, header: { step: 4 } }, [new Int32Array(3)])[0],
+      encodePayload({ id: 'r', ttl: 12.75, header: { ttl: 3 } })[0],
     ];
     let ours = 0;
+    let rewritten = 0;
     for (let trial = 0; trial < 8000; trial++) {
       const base = seeds[trial % seeds.length];
       let b = Uint8Array.from(base);
@@ -180,11 +203,93 @@ describe('wire payload', () => {
         const at = below(b.length + 1);
         b = Uint8Array.from([...b.subarray(0, at), below(256), ...b.subarray(at)]);
       } else b[1 + below(b.length - 1)] ^= 1 << below(8);
-      const fast = peekHeader(b);
+      const slot = { offset: -1 };
+      const fast = peekHeader(b, undefined, slot);
       expect(fast).toEqual(peekDecoded(b));
       if (fast.kind === 'ours') ours++;
+      // Where the scan located the ttl, rewriting it there must change the ttl and nothing else.
+      if (fast.kind === 'ours' && fast.ttl !== undefined && fast.ttl > 0 && slot.offset >= 0) {
+        let before;
+        try {
+          before = decodeHeader(b);
+        } catch {
+          continue;
+        }
+        const half = fast.ttl / 2;
+        const after = decodeHeader(withTtl(b, half, slot.offset));
+        expect([Math.floor(half), half, Math.fround(half)]).toContain(after.ttl);
+        expect({ ...after, ttl: 0 }).toEqual({ ...before, ttl: 0 });
+        rewritten++;
+      }
     }
+    expect(rewritten).toBeGreaterThan(100);
     // The mutations leave a share of valid optkit headers, so both answers are exercised.
     expect(ours).toBeGreaterThan(400);
+  });
+
+  it('decodeHeader reads ttl and refuses a non-number ttl with PROTOCOL', () => {
+    expect(decodePayload(encodePayload({ ttl: 1500.5 })).header.ttl).toBe(1500.5);
+    expect(codeOf(() => decodePayload([encode({ v: 1, ttl: 'soon' })]))).toBe('PROTOCOL');
+    expect(codeOf(() => decodePayload([encode({ v: 1, ttl: Infinity })]))).toBe('PROTOCOL');
+  });
+
+  it('withTtl rewrites the ttl in place in every MessagePack number type, leaving the input and all else untouched', () => {
+    const bytes = (...xs: number[]) => Uint8Array.from(xs);
+    const str = (t: string) => [0xa0 | t.length, ...Buffer.from(t)];
+    const head = [0x84, ...str('v'), 0x01, ...str('id'), ...str('t1')];
+    const tail = [...str('header'), 0x81, ...str('ttl'), 0x07]; // a nested ttl that must not change
+    // [encoded ttl, new budget, what the frame says afterwards]
+    const cases: [number[], number, number][] = [
+      [[0x64], 99.9, 99], // positive fixint
+      [[0xcc, 200], 150.2, 150], // uint8
+      [[0xcd, 0xea, 0x60], 59_999.5, 59_999], // uint16: 60000, as the client writes timeoutMs 60000
+      [[0xce, 0x00, 0x01, 0x86, 0xa0], 4321, 4321], // uint32
+      [[0xcf, 0, 0, 0, 0, 0, 0, 0x13, 0x88], 4000, 4000], // uint64
+      [[0xd0, 0x7f], 3.5, 3], // int8
+      [[0xd1, 0x13, 0x88], 2500, 2500], // int16
+      [[0xd2, 0x00, 0x01, 0x86, 0xa0], 77, 77], // int32
+      [[0xd0, 0x7f], -3.5, -4], // signed types take negative budgets in two's complement
+      [[0xd1, 0x13, 0x88], -300, -300],
+      [[0xd2, 0x00, 0x01, 0x86, 0xa0], -70_000, -70_000],
+      [[0xe0], -1, -1], // negative fixint
+      [[0xd3, 0, 0, 0, 0, 0, 0, 0x13, 0x88], 1, 1], // int64
+      [[0xca, 0x44, 0x7a, 0x00, 0x00], 512.5, 512.5], // float32 (exact here)
+      [[0xcb, 0x40, 0x8f, 0x40, 0, 0, 0, 0, 0], 987.654321, 987.654321], // float64
+      [[0x05], 0.5, 0], // less than a millisecond left: 0, which the worker reads as expired
+    ];
+    for (const [enc, budget, expected] of cases) {
+      const frame = bytes(...head, ...str('ttl'), ...enc, ...tail);
+      const before = Array.from(frame);
+      const slot = { offset: -2 };
+      const peek = peekHeader(frame, undefined, slot);
+      expect(peek.kind).toBe('ours');
+      expect(frame[slot.offset]).toBe(enc[0]);
+      const out = withTtl(frame, budget, slot.offset);
+      expect(Array.from(frame)).toEqual(before);
+      expect(out.byteLength).toBe(frame.byteLength); // patched, not re-encoded
+      const h = decodeHeader(out);
+      expect([enc[0], h.ttl]).toEqual([enc[0], expected]);
+      expect({ ...h, ttl: 0 }).toEqual({ ...decodeHeader(frame), ttl: 0 });
+      expect((h.header as { ttl: number }).ttl).toBe(7);
+    }
+  });
+
+  it('withTtl re-encodes when the value does not fit its type or the ttl was not located', () => {
+    const small = encodePayload({ id: 'a', ttl: 5, header: { x: 1 } }, [new Float64Array(2)])[0];
+    const slot = { offset: -1 };
+    peekHeader(small, undefined, slot);
+    expect(slot.offset).toBeGreaterThan(0);
+    const grown = withTtl(small, 70_000.5, slot.offset); // fixint cannot hold it
+    expect(decodeHeader(grown)).toEqual({ ...decodeHeader(small), ttl: 70_000.5 });
+    // A non-ASCII id sends the peek to the full decoder, which does not report an offset.
+    const foreignId = encodePayload({ id: 'é', ttl: 9000 })[0];
+    const s2 = { offset: 5 };
+    expect(peekHeader(foreignId, undefined, s2)).toEqual({ kind: 'ours', id: 'é', ttl: 9000 });
+    expect(s2.offset).toBe(-1);
+    expect(decodeHeader(withTtl(foreignId, 100)).ttl).toBe(100);
+    // No ttl yet: one is added.
+    expect(decodeHeader(withTtl(encodePayload({ id: 'b' })[0], 42)).ttl).toBe(42);
+    expect(codeOf(() => withTtl(Buffer.from('junk'), 1))).toBe('PROTOCOL');
+    expect(codeOf(() => withTtl(small, Number.NaN))).toBe('INVALID_ARGUMENT');
   });
 });

@@ -2,15 +2,24 @@
  * The optkit payload format: the body frames of an MDP request or reply.
  *
  * ```
- * frame 0      MessagePack map  {v: 1, id?, service?, deadline?, frames: [{dtype, length}, ...],
+ * frame 0      MessagePack map  {v: 1, id?, service?, ttl?, deadline?, frames: [{dtype, length}, ...],
  *                                header?: {...the job's own header...}, error?: {code, message}}
  * frame 1..n   raw little-endian bytes of typed arrays, one frame per array, described in order by
  *              `frames` (dtype and element count); no JSON or text for numbers
  * ```
  *
  * `v` is the format version ({@link WIRE_VERSION}); a reader refuses any other value with
- * OptkitError PROTOCOL. `id` is the task id (the broker re-queues and de-duplicates by it), `deadline`
- * milliseconds since the Unix epoch after which nobody wants the answer.
+ * OptkitError PROTOCOL. `id` is the task id (the broker re-queues and de-duplicates by it), `ttl` the
+ * task's remaining time budget in milliseconds, counted from the moment the frame is received: each
+ * hop converts it to its own monotonic clock on receipt and forwards what is left, so no two hosts'
+ * clocks are ever compared. `deadline` (milliseconds since the Unix epoch) is the deprecated form
+ * written by older peers: clock skew between hosts shortens or lengthens it. A reader uses `ttl` when
+ * present and falls back to `deadline` only without it; current clients send both, so older brokers
+ * and workers (which know only `deadline`) keep enforcing a deadline.
+ *
+ * Adding `ttl` did not change {@link WIRE_VERSION}: it is an optional key of the header map, older
+ * readers ignore keys they do not know (and still get `deadline`), and current readers accept headers
+ * without it, so both mixes of old and new peers interoperate with version 1.
  *
  * Size limits ({@link WireLimits}) are checked on frame counts and byte lengths *before* anything is
  * decoded or allocated from the frames: the header's byte length before MessagePack runs (and the
@@ -53,7 +62,15 @@ export interface WireHeader {
   id?: string;
   /** Service (job id) the payload is for. */
   service?: string;
-  /** Milliseconds since the Unix epoch after which the task is worthless. */
+  /**
+   * The task's remaining time budget in milliseconds from the moment this frame is received (may be
+   * fractional; <= 0 means already expired). Takes precedence over `deadline`.
+   */
+  ttl?: number;
+  /**
+   * Deprecated (older peers): milliseconds since the Unix epoch after which the task is worthless.
+   * Host clock skew distorts it; used only when `ttl` is absent.
+   */
   deadline?: number;
   /** Descriptors of frames 1..n, in order. */
   frames: FrameDescriptor[];
@@ -254,6 +271,9 @@ export function decodeHeader(frame: Uint8Array, limits: Partial<WireLimits> = {}
   if (h.deadline !== undefined && (typeof h.deadline !== 'number' || !Number.isFinite(h.deadline))) {
     throw new OptkitError('PROTOCOL', `${fn}: header.deadline must be a finite number (ms since epoch)`, 'header.deadline');
   }
+  if (h.ttl !== undefined && (typeof h.ttl !== 'number' || !Number.isFinite(h.ttl))) {
+    throw new OptkitError('PROTOCOL', `${fn}: header.ttl must be a finite number (ms of time budget left)`, 'header.ttl');
+  }
   if (h.header !== undefined && !isPlainObject(h.header)) throw new OptkitError('PROTOCOL', `${fn}: header.header must be a map`, 'header.header');
   if (h.error !== undefined) {
     const e = h.error as Record<string, unknown>;
@@ -337,28 +357,42 @@ export function frameToArray(frame: Uint8Array, descriptor: FrameDescriptor): Wi
 export type HeaderPeek =
   | { kind: 'foreign' }
   | { kind: 'bad-version'; v: unknown }
-  | { kind: 'ours'; id?: string; deadline?: number };
+  | { kind: 'ours'; id?: string; ttl?: number; deadline?: number };
+
+/**
+ * Where {@link peekHeader}'s in-place scan found the top-level `ttl` value: the byte offset of its
+ * MessagePack type byte in the frame (-1 when not located, e.g. the rare shapes left to the full
+ * decoder). Lets {@link withTtl} rewrite the budget without re-encoding the header.
+ */
+export interface TtlSlot {
+  offset: number;
+}
 
 /**
  * Looks at a body's first frame, cheaply and without throwing, to tell an optkit request (a
- * MessagePack map with a `v` key) from a foreign MDP client's body: returns the task id and deadline
- * of an optkit header of the right version, `bad-version` for an optkit-looking header of another
+ * MessagePack map with a `v` key) from a foreign MDP client's body: returns the task id, `ttl` and
+ * (deprecated) `deadline` of an optkit header of the right version (each only when a finite number), `bad-version` for an optkit-looking header of another
  * version (so the broker can refuse it with PROTOCOL), and `foreign` for anything else (passed on
  * untouched; the broker assigns the task id).
  *
  * The broker calls this on every request, so it does not decode the header: {@link scanHeader} walks
  * the MessagePack structure in place (validating it as the decoder would: truncation, unknown type
- * bytes, map key types, trailing bytes) and reads only the top-level `v`, `id` and `deadline` values;
- * nothing of the job's own header is materialised. Rare shapes it does not settle (extension types,
- * non-numbers in `v`, non-ASCII keys or ids) go to the full decoder,
- * so the answer is always the one {@link peekDecoded} gives.
+ * bytes, map key types, trailing bytes) and reads only the top-level `v`, `id`, `ttl` and `deadline`
+ * values; nothing of the job's own header is materialised. Rare shapes it does not settle (extension
+ * types, non-numbers in `v`, non-ASCII keys or ids) go to the full decoder,
+ * so the answer is always the one {@link peekDecoded} gives. When `slot` is given, it receives the
+ * offset of the `ttl` value (see {@link TtlSlot}); the return value does not depend on it.
  */
-export function peekHeader(frame: Uint8Array | undefined, maxHeaderBytes = DEFAULT_WIRE_LIMITS.maxHeaderBytes): HeaderPeek {
+export function peekHeader(frame: Uint8Array | undefined, maxHeaderBytes = DEFAULT_WIRE_LIMITS.maxHeaderBytes, slot?: TtlSlot): HeaderPeek {
+  if (slot) slot.offset = -1;
   if (!frame || frame.byteLength === 0 || frame.byteLength > maxHeaderBytes) return FOREIGN;
   const first = frame[0];
   // MessagePack fixmap (0x80-0x8f), map16 (0xde), map32 (0xdf): anything else is not our header.
   if (!((first >= 0x80 && first <= 0x8f) || first === 0xde || first === 0xdf)) return FOREIGN;
-  return scanHeader(frame) ?? peekDecoded(frame, maxHeaderBytes);
+  const fast = scanHeader(frame);
+  if (fast === undefined) return peekDecoded(frame, maxHeaderBytes);
+  if (slot && fast.kind === 'ours' && fast.ttl !== undefined) slot.offset = scanTtlOffset;
+  return fast;
 }
 
 /**
@@ -377,10 +411,126 @@ export function peekDecoded(frame: Uint8Array | undefined, maxHeaderBytes = DEFA
   }
   if (!isPlainObject(value) || !('v' in value)) return FOREIGN;
   if (value.v !== WIRE_VERSION) return { kind: 'bad-version', v: value.v };
-  const out: { kind: 'ours'; id?: string; deadline?: number } = { kind: 'ours' };
+  const out: { kind: 'ours'; id?: string; ttl?: number; deadline?: number } = { kind: 'ours' };
   if (typeof value.id === 'string') out.id = value.id;
+  if (typeof value.ttl === 'number' && Number.isFinite(value.ttl)) out.ttl = value.ttl;
   if (typeof value.deadline === 'number' && Number.isFinite(value.deadline)) out.deadline = value.deadline;
   return out;
+}
+
+/**
+ * A copy of an optkit header frame with its top-level `ttl` set to `ttlMs` (the broker forwards the
+ * budget left when it dispatches a task). `offset` is the `ttl` value's position from
+ * {@link peekHeader}'s {@link TtlSlot}: when it is there and the new value fits the MessagePack type
+ * already written (always so for a budget that only shrank: whole milliseconds, rounded down, in the
+ * same integer width, or the same float width), the copy is patched in place; otherwise the header is
+ * decoded and re-encoded with the new `ttl`. The input frame is never modified (zeromq may still be
+ * sending it). Throws PROTOCOL when the frame is not a valid optkit header map.
+ */
+export function withTtl(frame: Uint8Array, ttlMs: number, offset = -1, maxHeaderBytes = DEFAULT_WIRE_LIMITS.maxHeaderBytes): Uint8Array {
+  if (!Number.isFinite(ttlMs)) throw new OptkitError('INVALID_ARGUMENT', `withTtl: ttlMs is ${ttlMs}; expected a finite number`, 'ttlMs');
+  if (offset >= 0 && offset < frame.byteLength) {
+    const copy = new Uint8Array(frame); // a memcpy (Uint8Array.from would walk an iterator)
+    if (patchNumber(copy, offset, ttlMs)) return copy;
+  }
+  const h = decodeHeader(frame, { maxHeaderBytes }, 'withTtl') as unknown as Record<string, unknown>;
+  h.ttl = ttlMs;
+  return encoder.encode(h);
+}
+
+/** Scratch for big-endian float bytes (no DataView: asking a small on-heap array for its buffer costs ~1 µs). */
+const f64 = new Float64Array(1);
+const f64Bytes = new Uint8Array(f64.buffer);
+const f32 = new Float32Array(1);
+const f32Bytes = new Uint8Array(f32.buffer);
+const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Writes `n` (an integer, 0 <= n < 2^53 or a value of `width` <= 4 bytes in two's complement) big-endian. */
+function writeInt(b: Uint8Array, p: number, width: number, n: number): void {
+  if (width === 8) {
+    const high = Math.floor(n / 4294967296);
+    writeInt(b, p, 4, high);
+    writeInt(b, p + 4, 4, n - high * 4294967296);
+    return;
+  }
+  for (let i = width - 1; i >= 0; i--) {
+    b[p + i] = n & 0xff;
+    n = Math.floor(n / 256);
+  }
+}
+
+/** Overwrites the MessagePack number at `p` with `value` in the same type and width; false if it cannot. */
+function patchNumber(b: Uint8Array, p: number, value: number): boolean {
+  const t = b[p];
+  const n = Math.floor(value);
+  if (t <= 0x7f) {
+    if (n < 0 || n > 0x7f) return false;
+    b[p] = n;
+    return true;
+  }
+  if (t >= 0xe0) {
+    if (n < -32 || n > -1) return false;
+    b[p] = n + 0x100;
+    return true;
+  }
+  let width: number;
+  let lo: number;
+  let hi: number;
+  switch (t) {
+    case 0xca:
+    case 0xcb: {
+      const w = t === 0xca ? 4 : 8;
+      if (p + 1 + w > b.byteLength) return false;
+      const bytes = w === 4 ? f32Bytes : f64Bytes;
+      if (w === 4) f32[0] = value;
+      else f64[0] = value;
+      for (let i = 0; i < w; i++) b[p + 1 + i] = bytes[littleEndian ? w - 1 - i : i];
+      return true;
+    }
+    case 0xcc:
+      width = 1;
+      lo = 0;
+      hi = 0xff;
+      break;
+    case 0xcd:
+      width = 2;
+      lo = 0;
+      hi = 0xffff;
+      break;
+    case 0xce:
+      width = 4;
+      lo = 0;
+      hi = 0xffffffff;
+      break;
+    case 0xd0:
+      width = 1;
+      lo = -0x80;
+      hi = 0x7f;
+      break;
+    case 0xd1:
+      width = 2;
+      lo = -0x8000;
+      hi = 0x7fff;
+      break;
+    case 0xd2:
+      width = 4;
+      lo = -0x80000000;
+      hi = 0x7fffffff;
+      break;
+    // 64-bit: only budgets >= 0 are rewritten in place (a negative one is never forwarded).
+    case 0xcf:
+    case 0xd3:
+      width = 8;
+      lo = 0;
+      hi = Number.MAX_SAFE_INTEGER;
+      break;
+    default:
+      return false;
+  }
+  if (n < lo || n > hi || p + 1 + width > b.byteLength) return false;
+  // Two's complement for the signed types: the low `width` bytes of n + 2^(8 width).
+  writeInt(b, p + 1, width, n < 0 ? n + 2 ** (8 * width) : n);
+  return true;
 }
 
 /** Top-level keys {@link scanHeader} reads. */
@@ -388,6 +538,10 @@ const KEY_OTHER = 0;
 const KEY_V = 1;
 const KEY_ID = 2;
 const KEY_DEADLINE = 3;
+const KEY_TTL = 4;
+
+/** Offset of the type byte of the last top-level `ttl` value the latest scan read (-1: none). */
+let scanTtlOffset = -1;
 
 /** Open containers of a scan: items left and whether it is a map (reused; scans never nest). */
 const scanLeft: number[] = [];
@@ -408,6 +562,8 @@ function scanHeader(b: Uint8Array): HeaderPeek | undefined {
   let v = 0;
   let id: string | undefined;
   let deadline: number | undefined;
+  let ttl: number | undefined;
+  scanTtlOffset = -1;
   let view: DataView | undefined;
   for (;;) {
     if (p >= end) return FOREIGN;
@@ -419,6 +575,7 @@ function scanHeader(b: Uint8Array): HeaderPeek | undefined {
       else if (depth === 1) slot = topKey;
       scanLeft[depth - 1] = left - 1;
     }
+    const at = p;
     const t = b[p++];
     // Items: size of the payload after the type byte (or a container's item count).
     let skip = 0;
@@ -540,6 +697,7 @@ function scanHeader(b: Uint8Array): HeaderPeek | undefined {
           if (strLen === 1 && b[p] === 0x76) topKey = KEY_V;
           else if (strLen === 2 && asciiEquals(b, p, 'id')) topKey = KEY_ID;
           else if (strLen === 8 && asciiEquals(b, p, 'deadline')) topKey = KEY_DEADLINE;
+          else if (strLen === 3 && asciiEquals(b, p, 'ttl')) topKey = KEY_TTL;
         }
       } else if (slot === KEY_ID) {
         id = asciiString(b, p, strLen);
@@ -557,6 +715,10 @@ function scanHeader(b: Uint8Array): HeaderPeek | undefined {
       if (strLen < 0 || atKey) id = undefined;
     } else if (slot === KEY_DEADLINE) {
       deadline = numeric ? num : undefined;
+    } else if (slot === KEY_TTL) {
+      // Duplicate keys: the last one wins, as in the decoder, and its offset is the one to rewrite.
+      ttl = numeric ? num : undefined;
+      scanTtlOffset = numeric ? at : -1;
     }
     if (count >= 0) {
       // Every item takes at least one byte: a count beyond the bytes left is a truncated frame.
@@ -572,8 +734,9 @@ function scanHeader(b: Uint8Array): HeaderPeek | undefined {
   if (p !== end) return FOREIGN;
   if (!hasV) return FOREIGN;
   if (v !== WIRE_VERSION) return { kind: 'bad-version', v };
-  const out: { kind: 'ours'; id?: string; deadline?: number } = { kind: 'ours' };
+  const out: { kind: 'ours'; id?: string; ttl?: number; deadline?: number } = { kind: 'ours' };
   if (id !== undefined) out.id = id;
+  if (ttl !== undefined && Number.isFinite(ttl)) out.ttl = ttl;
   if (deadline !== undefined && Number.isFinite(deadline)) out.deadline = deadline;
   return out;
 }

@@ -111,6 +111,39 @@ describe('startWorker with a broker and a client in one process', () => {
     expect([after.failed - before.failed, after.timedOut - before.timedOut, after.completed - before.completed]).toEqual([3, 1, 1]);
   }, 30_000);
 
+  it('time budgets are relative: a client whose wall clock is an hour off still gets correct timeouts', async () => {
+    const w = shared.w!;
+    const endpoint = shared.b!.endpoint!;
+    const HOUR = 3_600_000;
+    // An hour behind: its absolute deadline is long past for the broker and the worker (as if their
+    // clocks were an hour ahead), which used to fail every task at once; the ttl serves it.
+    const behind = new ClusterClient({ connect: endpoint, timeoutMs: 10_000, retries: 0, wallClock: () => Date.now() - HOUR });
+    shared.done.push(() => behind.close());
+    const ok = await behind.submit('fx.sleep', { header: { ms: 50, tag: 'behind' } });
+    expect(ok.header.tag).toBe('behind');
+    // An hour ahead: its deadline is an hour off, which left a runaway task running; the worker
+    // aborts it at its 300 ms budget and answers TIMEOUT itself (not the client's own give-up).
+    const ahead = new ClusterClient({ connect: endpoint, timeoutMs: 300, retries: 0, wallClock: () => Date.now() + HOUR });
+    shared.done.push(() => ahead.close());
+    const before = w.stats();
+    const t0 = Date.now();
+    const [code, message] = await codeOf(ahead.submit('fx.sleep', { header: { ms: 5000 } }));
+    expect(code).toBe('TIMEOUT');
+    expect(message).toMatch(/exceeded its deadline \(\d+ ms\) and was aborted/);
+    expect(Date.now() - t0).toBeLessThan(3000);
+    expect(w.stats().timedOut - before.timedOut).toBe(1);
+    expect(() => new ClusterClient({ connect: endpoint, wallClock: 5 as unknown as () => number })).toThrow(OptkitError);
+  }, 30_000);
+
+  it('reports one worker process holding one connection per service and thread', async () => {
+    const c = shared.c!;
+    const services = shared.w!.services.length;
+    await until(() => shared.b!.stats().workers === services);
+    expect(await c.workerCounts()).toEqual({ connections: services, processes: 1 });
+    expect(await c.workers()).toBe(1);
+    expect(shared.b!.stats().services.every((s) => s.workers === 1 && s.processes === 1)).toBe(true);
+  }, 30_000);
+
   it('a request for a service nobody serves fails with UNAVAILABLE instead of hanging', async () => {
     const c = shared.c!;
     const [code, message] = await codeOf(c.submit('fx.nope', { header: {} }));

@@ -11,9 +11,13 @@
  * Paranoid Pirate), sending READY again. So a restarted broker needs no worker restart.
  *
  * Requests and replies are optkit payloads (wire.ts). A handler that throws becomes an error reply
- * `{error: {code, message}}`, never a dead worker; a task past its deadline (the request's `deadline`,
- * or `taskTimeoutMs`) is aborted (Piscina terminates that thread and starts a fresh one) and answered
- * with TIMEOUT.
+ * `{error: {code, message}}`, never a dead worker; a task past its deadline (the request's `ttl`,
+ * the budget left when the broker dispatched it, counted from its arrival here; else the deprecated
+ * absolute `deadline` of older peers; capped by `taskTimeoutMs`) is aborted (Piscina terminates that
+ * thread and starts a fresh one) and answered with TIMEOUT.
+ *
+ * Every READY carries this process's id (`host:pid:nonce`, mdp.ts), so the broker counts the
+ * process once however many connections it holds.
  *
  * Frames and threads: reply frames a handler returns (typed arrays it allocated) move back to the main
  * thread by transfer (Piscina.move), not copy. Request frames are handed to the pool with a transfer
@@ -237,22 +241,25 @@ class WorkerCore {
       const e = err instanceof OptkitError ? err : new OptkitError('PROTOCOL', String(err));
       return fail(e.code, `worker could not read the request for ${service}: ${e.message}`);
     }
-    const now = Date.now();
-    let deadline = payload.header.deadline;
-    if (this.opts.taskTimeoutMs !== undefined) deadline = Math.min(deadline ?? Infinity, now + this.opts.taskTimeoutMs);
-    if (deadline !== undefined && deadline <= now) return fail('TIMEOUT', `task ${id ?? '?'} for ${service} arrived after its deadline`);
+    // The budget in ms from now: `ttl` needs no clock at all; only the deprecated absolute deadline
+    // of older peers is read against this host's wall clock.
+    const h = payload.header;
+    let budget = h.ttl !== undefined ? h.ttl : h.deadline !== undefined ? h.deadline - Date.now() : undefined;
+    if (this.opts.taskTimeoutMs !== undefined) budget = Math.min(budget ?? Infinity, this.opts.taskTimeoutMs);
+    if (budget !== undefined && budget <= 0) return fail('TIMEOUT', `task ${id ?? '?'} for ${service} arrived after its deadline`);
 
     const frames = payload.frames.map(detachable);
     const task: PoolTask = { service, header: payload.header.header ?? {}, frames };
     const abort = new AbortController();
-    const timer = deadline !== undefined ? setTimeout(() => abort.abort(), deadline - now) : undefined;
+    // setTimeout fires at once for delays over 2³¹−1 ms (24.8 days); such a budget needs no timer.
+    const timer = budget !== undefined && budget <= 2_147_483_647 ? setTimeout(() => abort.abort(), budget) : undefined;
     this.counters.running++;
     let outcome: PoolOutcome;
     try {
       outcome = (await this.pool.run(movable(task, [...new Set(frames.map((f) => f.buffer as ArrayBuffer))]), { signal: abort.signal })) as PoolOutcome;
     } catch (err) {
       if (abort.signal.aborted) {
-        return fail('TIMEOUT', `task ${id ?? '?'} for ${service} exceeded its deadline (${deadline! - now} ms) and was aborted`);
+        return fail('TIMEOUT', `task ${id ?? '?'} for ${service} exceeded its deadline (${Math.round(budget!)} ms) and was aborted`);
       }
       // The thread itself died (out of memory, process.exit in a handler): report, keep serving.
       return fail('REMOTE_ERROR', `worker thread failed running ${service}: ${err instanceof Error ? err.message : String(err)}`);
@@ -321,7 +328,7 @@ class Slot {
     socket.connect(o.connect);
     this.socket = socket;
     this.heardAt = Date.now();
-    this.send(socket, workerReady(this.service));
+    this.send(socket, workerReady(this.service, this.core.tag));
     void this.receive(socket, gen);
   }
 

@@ -69,7 +69,7 @@ describe('Broker: requests through MDP', () => {
     expect(s.requests).toBe(1);
     expect(s.replies).toBe(1);
     expect(s.inFlight).toBe(0);
-    expect(s.services).toEqual([{ name: 'double', workers: 1, idle: 1, queued: 0, inFlight: 0 }]);
+    expect(s.services).toEqual([{ name: 'double', workers: 1, processes: 1, idle: 1, queued: 0, inFlight: 0 }]);
   });
 
   it('serves plain MDP clients (foreign bodies, DEALER and REQ sockets) unchanged', async () => {
@@ -175,6 +175,90 @@ describe('Broker: requests through MDP', () => {
     expect(broker!.stats().expired).toBe(1);
   });
 
+  it('expires a queued request by its relative ttl, which wins over the deprecated absolute deadline', async () => {
+    const endpoint = await startBroker();
+    worker(endpoint, 'slow', async (body) => {
+      await sleep(400);
+      return body;
+    });
+    await waitFor(() => broker!.stats().workers === 1);
+    const client = new RawClient(endpoint);
+    await client.send('slow', encodePayload({ id: 'first' }));
+    // As from a client whose clock is an hour behind (deadline long past) or ahead (deadline far off):
+    // only the ttl counts, so 'late' expires in the queue and 'fine' is served.
+    await client.send('slow', encodePayload({ id: 'late', ttl: 100, deadline: Date.now() + 3_600_000 }));
+    await client.send('slow', encodePayload({ id: 'fine', ttl: 5000, deadline: Date.now() - 3_600_000 }));
+    const r1 = decodePayload((await client.receive()).body);
+    expect([r1.header.id, r1.header.error?.code]).toEqual(['late', 'TIMEOUT']);
+    expect(r1.header.error?.message).toMatch(/passed its deadline while queued/);
+    const r2 = decodePayload((await client.receive()).body);
+    expect([r2.header.id, r2.header.error]).toEqual(['first', undefined]);
+    const r3 = decodePayload((await client.receive()).body);
+    expect([r3.header.id, r3.header.error]).toEqual(['fine', undefined]);
+    expect(broker!.stats().expired).toBe(1);
+    // A ttl already spent on arrival is refused at once, without queueing.
+    await client.send('slow', encodePayload({ id: 'spent', ttl: 0 }));
+    const r4 = decodePayload((await client.receive()).body);
+    expect([r4.header.id, r4.header.error?.code]).toEqual(['spent', 'TIMEOUT']);
+    expect(broker!.stats().expired).toBe(2);
+  });
+
+  it('forwards the budget left at dispatch as ttl (other header fields and frames untouched); a deadline-only header goes as it came', async () => {
+    const endpoint = await startBroker();
+    const seen: Buffer[][] = [];
+    worker(endpoint, 'held', async (body) => {
+      seen.push(body);
+      if (seen.length === 1) await sleep(300);
+      return body;
+    });
+    await waitFor(() => broker!.stats().workers === 1);
+    const client = new RawClient(endpoint);
+    const x = Float64Array.from([1.5, -2]);
+    await client.send('held', encodePayload({ id: 'blocker' }));
+    const withTtl = encodePayload({ id: 'budget', service: 'held', ttl: 5000, deadline: 17, header: { k: 'v', n: [1, 2] } }, [x]);
+    const oldStyle = encodePayload({ id: 'old', deadline: Date.now() + 60_000, header: { k: 'w' } });
+    await client.send('held', withTtl);
+    await client.send('held', oldStyle);
+    for (let i = 0; i < 3; i++) await client.receive();
+    expect(seen.length).toBe(3);
+    const forwarded = decodePayload(seen[1]);
+    // It waited about 300 ms behind 'blocker': the worker gets about 4700 ms, never more than 5000.
+    expect(forwarded.header.ttl).toBeLessThanOrEqual(5000 - 250);
+    expect(forwarded.header.ttl).toBeGreaterThan(3000);
+    expect(Number.isInteger(forwarded.header.ttl)).toBe(true);
+    const original = decodePayload(withTtl);
+    expect({ ...forwarded.header, ttl: 0 }).toEqual({ ...original.header, ttl: 0 });
+    expect(Array.from(frameToArray(forwarded.frames[0], forwarded.header.frames[0]))).toEqual([1.5, -2]);
+    expect(seen[2].map((f) => Buffer.from(f).toString('hex'))).toEqual(oldStyle.map((f) => Buffer.from(f).toString('hex')));
+  });
+
+  it('counts worker processes apart from worker connections (READY with a process id; plain READY = one process each)', async () => {
+    const endpoint = await startBroker();
+    // Two plain MDP workers, and one "process" holding three connections over two services.
+    worker(endpoint, 'a', (body) => body);
+    worker(endpoint, 'a', (body) => body);
+    const peers = ['a', 'a', 'b'].map((service) => {
+      const peer = track(new zmq.Dealer({ linger: 0 }));
+      peer.connect(endpoint);
+      void peer.send(['', 'MDPW01', Buffer.of(0x01), service, 'host-1:4242:0a0b0c']);
+      return peer;
+    });
+    await waitFor(() => broker!.stats().workers === 5, 2000, 'five registrations');
+    const stats = broker!.stats();
+    expect([stats.workers, stats.processes]).toEqual([5, 3]);
+    expect(stats.services.map((s) => [s.name, s.workers, s.processes])).toEqual([
+      ['a', 4, 3],
+      ['b', 1, 1],
+    ]);
+    // The process stays counted until its last connection goes.
+    for (const p of peers.slice(0, 2)) await p.send(['', 'MDPW01', Buffer.of(0x05)]);
+    await waitFor(() => broker!.stats().workers === 3, 2000, 'two disconnects');
+    expect([broker!.stats().processes, broker!.stats().services[0].processes]).toEqual([3, 2]);
+    await peers[2].send(['', 'MDPW01', Buffer.of(0x05)]);
+    await waitFor(() => broker!.stats().workers === 2, 2000, 'the last disconnect');
+    expect(broker!.stats().processes).toBe(2);
+  });
+
   it('implements MMI: mmi.service 200/404, other mmi.* 501, and optkit.status', async () => {
     const endpoint = await startBroker();
     worker(endpoint, 'echo', (body) => body);
@@ -187,7 +271,7 @@ describe('Broker: requests through MDP', () => {
     expect(status.header.id).toBe('s1');
     const stats = status.header.header as Record<string, unknown>;
     expect(stats.workers).toBe(1);
-    expect(stats.services).toEqual([{ name: 'echo', workers: 1, idle: 1, queued: 0, inFlight: 0 }]);
+    expect(stats.services).toEqual([{ name: 'echo', workers: 1, processes: 1, idle: 1, queued: 0, inFlight: 0 }]);
     expect(typeof stats.requeued).toBe('number');
   });
 

@@ -34,6 +34,9 @@ describe('cluster with worker processes', () => {
     const pids = new Set(replies.map((r) => r.header.pid));
     expect(pids.size).toBe(2);
     expect(await c.workers()).toBeGreaterThanOrEqual(2);
+    // Two processes of 6 services × 1 thread: 12 MDP connections, counted as 2 worker processes.
+    expect(await c.workerCounts()).toEqual({ connections: 2 * FIXTURE_SERVICES, processes: 2 });
+    expect(await c.workers()).toBe(2);
   }, 60_000);
 
   it('re-queues the task of a worker killed with SIGKILL mid-job, and the map completes with correct answers', async () => {

@@ -18,11 +18,17 @@ export async function fetchStatus(connect: string, options: { timeoutMs?: number
 
 const n = (v: unknown): string => (typeof v === 'number' ? String(v) : '-');
 
-/** The status as text: a summary block and a per-service table. */
+const plural = (k: number, word: string): string => `${k} ${word}${k === 1 ? '' : 'es'}`;
+
+/**
+ * The status as text: a summary block and a per-service table. Workers are reported both ways: MDP
+ * connections (an optkit worker process holds one per service and pool thread) and distinct worker
+ * processes (absent from brokers that predate the count; then only connections are shown).
+ */
 export function formatStatus(s: BrokerStats): string {
   const lines = [
     `broker     ${(s.endpoints ?? []).join(', ') || '-'}  up ${Math.round((s.uptimeMs ?? 0) / 1000)} s`,
-    `workers    ${n(s.workers)} connections (${n(s.idleWorkers)} idle)`,
+    `workers    ${n(s.workers)} connections (${n(s.idleWorkers)} idle)${typeof s.processes === 'number' ? ` from ${plural(s.processes, 'process')}` : ''}`,
     `queue      ${n(s.queueDepth)} waiting, ${n(s.inFlight)} in flight`,
     `tasks      ${n(s.requests)} requests, ${n(s.replies)} replies, ${n(s.errors)} errors, ${n(s.requeued)} re-queued, ${n(s.failedTasks)} failed after retries`,
     `dropped    ${n(s.malformed)} malformed, ${n(s.oversize)} oversize, ${n(s.badVersion)} bad version, ${n(s.duplicateReplies)} duplicate replies`,
@@ -33,9 +39,9 @@ export function formatStatus(s: BrokerStats): string {
     lines.push('');
     lines.push(
       textTable(
-        ['service', 'workers', 'idle', 'queued', 'in flight'],
-        services.map((x) => [x.name, n(x.workers), n(x.idle), n(x.queued), n(x.inFlight)]),
-        ['left', 'right', 'right', 'right', 'right'],
+        ['service', 'connections', 'idle', 'queued', 'in flight', 'processes'],
+        services.map((x) => [x.name, n(x.workers), n(x.idle), n(x.queued), n(x.inFlight), n(x.processes)]),
+        ['left', 'right', 'right', 'right', 'right', 'right'],
       ),
     );
   } else {

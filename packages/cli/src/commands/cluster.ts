@@ -139,7 +139,8 @@ export function registerCluster(program: Command): void {
           }
           err(`optkit local: starting a broker and ${opts.workers} worker process${opts.workers === 1 ? '' : 'es'} (${opts.threads} thread${opts.threads === 1 ? '' : 's'} each)`);
           const local = await startLocalCluster({ plugins: resolvePluginFiles(specifiers), workers: opts.workers, threads: opts.threads });
-          err(`optkit local: broker at ${local.endpoint}, ${local.broker.stats().workers} worker connections`);
+          const st = local.broker.stats();
+          err(`optkit local: broker at ${local.endpoint}, ${st.processes} worker process${st.processes === 1 ? '' : 'es'} (${st.workers} connections)`);
           try {
             if (driver) return await runWithProgress({ plugins, driver, config: opts.config!, connect: local.endpoint }, opts.out);
             err('optkit local: serving until SIGINT (optkit cluster run <driver> --connect ' + local.endpoint + ')');

@@ -310,13 +310,15 @@ export async function runBrokerBenchmark(ctx: BenchContext, options: BrokerBench
   const rounds = options.rounds ?? (ctx.quick ? 6 : 12);
   const slots = options.workerSlots ?? 2;
 
-  const small = encodePayload({ id: 'bench', header: { round: 1 } }, [new Float64Array(8).fill(1)]);
+  // Headers carry a time budget (`ttl`) as ClusterClient's do, so the broker's per-dispatch rewrite of
+  // the budget left is in the measured path.
+  const small = encodePayload({ id: 'bench', ttl: 60_000, header: { round: 1 } }, [new Float64Array(8).fill(1)]);
   const smallBytes = small.reduce((n, f) => n + f.byteLength, 0);
   const big = new Float64Array(bigLength);
   for (let i = 0; i < bigLength; i++) big[i] = i * 0.5;
   // Task ids must be unique per client: the broker treats a second request with a pending id as a retry.
   let nextId = 0;
-  const bigFrames = (): Frame[] => encodePayload({ id: `big${nextId++}` }, [big]);
+  const bigFrames = (): Frame[] => encodePayload({ id: `big${nextId++}`, ttl: 60_000 }, [big]);
   const bigBytes = big.byteLength;
 
   const sides: Side[] = [
