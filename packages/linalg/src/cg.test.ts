@@ -11,6 +11,7 @@ import {
   randomSpd,
   scaledOperator,
   identityOperator,
+  simdAvailable,
 } from '@optkit/core';
 import { cg } from './cg.js';
 
@@ -267,6 +268,37 @@ describe('cg', () => {
     }
     expect(maxDiff(res.x, x)).toBeLessThan(1e-10);
     expect(res.residualNorm).toBeCloseTo(trueResidual(A, res.x, b), 8);
+  });
+
+  it('WebAssembly SIMD and JS paths give the same iterations and iterates (1e-12) on 2-D Poisson, with and without M', () => {
+    const A = poisson2d(96); // 9216 unknowns: above GENERATE_MIN_LENGTH, so the SIMD path runs
+    const n = A.rows;
+    const b = randomVector(n, 23);
+    for (const M of [undefined, diagonalOperator(new Float64Array(n).fill(0.25))]) {
+      const opts = { rtol: 1e-10, M };
+      const js = cg(A, b, { ...opts, simd: false });
+      const wasm = cg(A, b, opts);
+      expect(js.converged).toBe(true);
+      expect(wasm.iterations).toBe(js.iterations);
+      expect(wasm.matvecs).toBe(js.matvecs);
+      let d = 0;
+      let s = 0;
+      for (let i = 0; i < n; i++) {
+        d = Math.max(d, Math.abs(wasm.x[i] - js.x[i]));
+        s = Math.max(s, Math.abs(js.x[i]));
+      }
+      expect(d / s).toBeLessThan(1e-12);
+      const est = js.history.residual!;
+      let differs = false;
+      wasm.history.residual!.forEach((r, i) => {
+        // Rounding differences of the inner products are absolute (~ε‖b‖), so scale by ‖r_0‖.
+        expect(Math.abs(r - est[i])).toBeLessThanOrEqual(1e-12 * est[0]);
+        if (r !== est[i]) differs = true;
+      });
+      // The inner products round differently, so identical histories would mean the SIMD path never ran.
+      expect(differs).toBe(simdAvailable());
+      expect(wasm.residualNorm).toBeLessThan(1e-9 * est[0]);
+    }
   });
 
   it('NaN written into a CSR matrix after construction: breakdown, finite x (construction itself rejects NaN)', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CsrMatrix, DenseMatrix, OptkitError, Rng, functionOperator, getKernels } from '@optkit/core';
-import { gcrodr, type RecycleSpace } from './gcrodr.js';
+import { CsrMatrix, DenseMatrix, OptkitError, Rng, functionOperator, getKernels, poisson2d, simdAvailable } from '@optkit/core';
+import { gcrodr, type GcroDrResult, type RecycleSpace } from './gcrodr.js';
 import { gmres } from './gmres.js';
 import { darcySequence } from './pde-sequence.js';
 import { realEigen, realEigenWorkspace } from './real-eigen.js';
@@ -313,6 +313,73 @@ describe('gcrodr known answers', () => {
     expect(r.converged).toBe(false);
     expect(['breakdown', 'stagnation', 'maxIter']).toContain(r.reason);
     expect(r.x.every((v) => Number.isFinite(v))).toBe(true);
+  });
+});
+
+describe('gcrodr WebAssembly SIMD path (n >= 8192)', () => {
+  /** max |p − q| / max |q|, the measure of gmres's SIMD test. */
+  function maxRelDiff(p: Float64Array, q: Float64Array): number {
+    let d = 0;
+    let s = 0;
+    for (let i = 0; i < p.length; i++) {
+      d = Math.max(d, Math.abs(p[i] - q[i]));
+      s = Math.max(s, Math.abs(q[i]));
+    }
+    return d / s;
+  }
+  /**
+   * Same iterations, matvecs, cycles and recycle size; iterates within 1e-12 relative; residual
+   * histories within 1e-12 of the initial residual (late entries are ~1e-6 of it, and the rounding
+   * differences of the inner products are absolute, ~ε·‖r₀‖: measured up to ~1e-17·‖r₀‖ here).
+   * Returns whether any history entry differs.
+   */
+  function expectSamePath(wasm: GcroDrResult, js: GcroDrResult): boolean {
+    expect(wasm.iterations).toBe(js.iterations);
+    expect(wasm.matvecs).toBe(js.matvecs);
+    expect(wasm.cycles).toBe(js.cycles);
+    expect(wasm.recycle.k).toBe(js.recycle.k);
+    expect(maxRelDiff(wasm.x, js.x)).toBeLessThan(1e-12);
+    const est = js.history.residual!;
+    expect(wasm.history.residual!.length).toBe(est.length);
+    let differs = false;
+    wasm.history.residual!.forEach((r, i) => {
+      expect(Math.abs(r - est[i])).toBeLessThanOrEqual(1e-12 * est[0]);
+      if (r !== est[i]) differs = true;
+    });
+    return differs;
+  }
+
+  it('SIMD and JS give the same iterations, matvecs and iterates (1e-12) on a recycled Darcy sequence (CGS2)', () => {
+    const seq = darcySequence({ count: 2, gridSize: 94, seed: 5 }); // n = 92² = 8464
+    let rj: RecycleSpace | undefined;
+    let rw: RecycleSpace | undefined;
+    let differs = false;
+    for (const s of seq) {
+      const opts = { m: 30, k: 10, rtol: 1e-6 };
+      const js = gcrodr(s.A, s.b, { ...opts, recycle: rj, simd: false });
+      const wasm = gcrodr(s.A, s.b, { ...opts, recycle: rw });
+      expect(js.converged).toBe(true);
+      if (expectSamePath(wasm, js)) differs = true;
+      rj = js.recycle;
+      rw = wasm.recycle;
+    }
+    expect(rw!.k).toBeGreaterThan(0);
+    // The inner products round differently, so identical histories would mean the SIMD path never ran
+    // (it does not where OPTKIT_NO_SIMD is set).
+    expect(differs).toBe(simdAvailable());
+  });
+
+  it('SIMD and JS give the same iterations, matvecs and iterates (1e-12) on 2-D Poisson (MGS and CGS2)', () => {
+    const A = poisson2d(96); // 9216 unknowns
+    const b = randomVector(A.rows, 41);
+    for (const orthogonalization of ['mgs', 'cgs2'] as const) {
+      const opts = { m: 25, k: 8, rtol: 0, maxIter: 100, orthogonalization };
+      const js = gcrodr(A, b, { ...opts, simd: false });
+      const wasm = gcrodr(A, b, opts);
+      expect(js.cycles).toBeGreaterThan(2); // several recycle-space updates
+      expect(expectSamePath(wasm, js)).toBe(simdAvailable());
+      expect(wasm.history.residual!.at(-1)!).toBeLessThan(0.1 * norm(b));
+    }
   });
 });
 
