@@ -78,8 +78,8 @@ export function lambPassScalars(beta1: number, beta2: number, epsilon: number, s
 }
 
 /*
- * The loops below are lamb.ts's lambPass1F32/F64 and its pass 2 + applyUpdates, written for separate
- * g and u arrays: for float32 the update is rounded with Math.fround exactly where the chain's stores
+ * The loops below are LAMB's pass 1 (also the `lamb` transform's, which passes its gradient buffer
+ * as u) and its pass 2 + applyUpdates, written for separate g and u arrays: for float32 the update is rounded with Math.fround exactly where the chain's stores
  * round (after the Adam ratio, after the decay, after ×ρ and after ×(−lr)); the moments feed the
  * ratio unrounded, as in core's scaleByAdam. `+ 0` under the root is scaleByAdam's eps_root = 0.
  * The decay and no-decay cases are separate loops: with λ = 0 the chain adds nothing (adding 0·θ

@@ -27,6 +27,7 @@ import {
   type ScalarOrSchedule,
   type ScaleByAdamState,
 } from '@optkit/core';
+import { lambDirectionPass } from './lamb-step.js';
 import { checkClamp, scaledNorm, trustRatio } from './lamb-trust.js';
 
 /**
@@ -251,94 +252,16 @@ const sums = new Float64Array(2);
  * r1 = r2 = 1 gives the uncorrected ratio with the same bits as m/(√v + ε). For float32 tensors every
  * intermediate u is rounded with Math.fround exactly where the chain's stores round (the moments feed
  * the ratio unrounded, as in core's scaleByAdam), so the fused and chained
- * forms agree bit for bit; the dtype and decay cases are separate loops (no per-element branch).
+ * forms agree bit for bit; the loops (and their specialised kernels) are lamb-step.ts's.
  */
 function lambPass1(
   u: ParamArray, m: ParamArray, v: ParamArray, w: ParamArray,
   b1: number, c1: number, b2: number, c2: number, r1: number, r2: number, eps: number, wd: number,
   out: Float64Array,
 ): void {
-  if (u instanceof Float32Array) lambPass1F32(u, m as Float32Array, v as Float32Array, w as Float32Array, b1, c1, b2, c2, r1, r2, eps, wd, out);
-  else lambPass1F64(u as Float64Array, m as Float64Array, v as Float64Array, w as Float64Array, b1, c1, b2, c2, r1, r2, eps, wd, out);
-}
-
-function lambPass1F64(
-  u: Float64Array, m: Float64Array, v: Float64Array, w: Float64Array,
-  b1: number, c1: number, b2: number, c2: number, r1: number, r2: number, eps: number, wd: number,
-  out: Float64Array,
-): void {
-  const n = u.length;
-  let uu = 0;
-  let ww = 0;
-  if (wd !== 0) {
-    for (let i = 0; i < n; i++) {
-      const g = u[i];
-      const mi = b1 * m[i] + c1 * g;
-      const vi = b2 * v[i] + c2 * g * g;
-      m[i] = mi;
-      v[i] = vi;
-      const wi = w[i];
-      const ui = (mi * r1) / (Math.sqrt(vi * r2 + 0) + eps) + wd * wi;
-      u[i] = ui;
-      uu += ui * ui;
-      ww += wi * wi;
-    }
-  } else {
-    for (let i = 0; i < n; i++) {
-      const g = u[i];
-      const mi = b1 * m[i] + c1 * g;
-      const vi = b2 * v[i] + c2 * g * g;
-      m[i] = mi;
-      v[i] = vi;
-      const wi = w[i];
-      const ui = (mi * r1) / (Math.sqrt(vi * r2 + 0) + eps);
-      u[i] = ui;
-      uu += ui * ui;
-      ww += wi * wi;
-    }
-  }
-  out[0] = uu;
-  out[1] = ww;
-}
-
-function lambPass1F32(
-  u: Float32Array, m: Float32Array, v: Float32Array, w: Float32Array,
-  b1: number, c1: number, b2: number, c2: number, r1: number, r2: number, eps: number, wd: number,
-  out: Float64Array,
-): void {
-  const fr = Math.fround;
-  const n = u.length;
-  let uu = 0;
-  let ww = 0;
-  if (wd !== 0) {
-    for (let i = 0; i < n; i++) {
-      const g = u[i];
-      const mi = b1 * m[i] + c1 * g;
-      const vi = b2 * v[i] + c2 * g * g;
-      m[i] = mi;
-      v[i] = vi;
-      const wi = w[i];
-      const ui = fr(fr((mi * r1) / (Math.sqrt(vi * r2 + 0) + eps)) + wd * wi);
-      u[i] = ui;
-      uu += ui * ui;
-      ww += wi * wi;
-    }
-  } else {
-    for (let i = 0; i < n; i++) {
-      const g = u[i];
-      const mi = b1 * m[i] + c1 * g;
-      const vi = b2 * v[i] + c2 * g * g;
-      m[i] = mi;
-      v[i] = vi;
-      const wi = w[i];
-      const ui = fr((mi * r1) / (Math.sqrt(vi * r2 + 0) + eps));
-      u[i] = ui;
-      uu += ui * ui;
-      ww += wi * wi;
-    }
-  }
-  out[0] = uu;
-  out[1] = ww;
+  // One set of loops for the transform, lambStep and the threaded stepper: lamb-step.ts's pass 1 with
+  // the gradient buffer as its own output (u aliases grad, which that pass allows).
+  lambDirectionPass(w, u, m, v, u, { b1, c1, b2, c2, r1, r2, eps }, wd, out, 0);
 }
 
 /** u ← fround(u·ρ)·s (the chain's two rounded stores). */
