@@ -10,6 +10,7 @@
  * Atomics operations order the plain writes to the shared arrays around them (the memory model's
  * synchronizes-with), so no data moves by message after start-up.
  */
+import type { SharedWasmMemory } from './parallel-simd.js';
 
 /** Slots of the control Int32Array. */
 export const CONTROL = {
@@ -76,6 +77,13 @@ export interface ParallelWorkerData {
   theta: SharedArrayBuffer;
   grad: SharedArrayBuffer;
   m: SharedArrayBuffer;
+  /**
+   * Element offsets of the θ, g, m and v regions in their buffers: all 0 with one buffer per role;
+   * with the SIMD kernels, θ, g, m and v are regions of one shared WebAssembly.Memory (`memory`).
+   */
+  bases: { theta: number; grad: number; m: number; v: number };
+  /** The shared WebAssembly.Memory the SIMD kernels run on (float32 Lion and AdamW), or null for the JS kernels. */
+  memory: SharedWasmMemory | null;
   /** AdamW, LAMB: the second moment; null for Lion. */
   v: SharedArrayBuffer | null;
   /** LAMB: the update buffer; null otherwise. */

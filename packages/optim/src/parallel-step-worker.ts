@@ -4,18 +4,25 @@
  * the control array's generation slot, run the command on its segments with the same single-thread
  * kernels (`lionStep`, `adamwStep`, LAMB's two passes from lamb-step.ts), report completion through
  * the pending counter. See parallel-protocol.ts for the protocol. The views never change, so the
- * kernels specialise to them (core's specialize.ts) from the second step on.
+ * kernels specialise to them (core's specialize.ts) from the second step on. With a shared
+ * WebAssembly.Memory in `workerData.memory` (float32 Lion / AdamW), each segment's first ⌊n/4⌋·4
+ * elements run in the SIMD kernels of parallel-simd.ts and the rest in the JS kernel.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { adamwStep, type AdamWStepOptions } from './adamw.js';
 import { lambApplyPass, lambDirectionPass, lambPassScalars } from './lamb-step.js';
 import { lionStep, type LionStepOptions } from './lion.js';
 import { COMMAND, CONTROL, ERROR_BYTES, HYPER, type ParallelWorkerData } from './parallel-protocol.js';
+import { stepKernels } from './parallel-simd.js';
 
 type View = Float32Array | Float64Array;
 
 interface SegmentViews {
   tensor: number;
+  /** SIMD: element offsets of this segment's θ, g, m, v in the memory, and its length. */
+  at: { theta: number; grad: number; m: number; v: number; n: number };
+  /** SIMD: views of the last n mod 4 elements, for the JS kernel (null when n mod 4 = 0). */
+  tail: { theta: View; grad: View; m: View; v: View | null } | null;
   theta: View;
   grad: View;
   m: View;
@@ -30,14 +37,30 @@ function run(data: ParallelWorkerData): void {
   const ratios = new Float64Array(data.ratios);
   const view = (buffer: SharedArrayBuffer, start: number, end: number): View =>
     data.f32 ? new Float32Array(buffer, start * 4, end - start) : new Float64Array(buffer, start * 8, end - start);
-  const segments: SegmentViews[] = data.segments.map((s) => ({
-    tensor: s.tensor,
-    theta: view(data.theta, s.start, s.end),
-    grad: view(data.grad, s.start, s.end),
-    m: view(data.m, s.start, s.end),
-    v: data.v === null ? null : view(data.v, s.start, s.end),
-    u: data.u === null ? null : view(data.u, s.start, s.end),
-  }));
+  const b = data.bases;
+  const kernels = data.memory === null ? null : stepKernels(data.memory);
+  const segments: SegmentViews[] = data.segments.map((s) => {
+    const n = s.end - s.start;
+    const t = s.start + (n & ~3);
+    return {
+      tensor: s.tensor,
+      at: { theta: b.theta + s.start, grad: b.grad + s.start, m: b.m + s.start, v: b.v + s.start, n },
+      tail:
+        kernels === null || t === s.end
+          ? null
+          : {
+              theta: view(data.theta, b.theta + t, b.theta + s.end),
+              grad: view(data.grad, b.grad + t, b.grad + s.end),
+              m: view(data.m, b.m + t, b.m + s.end),
+              v: data.v === null ? null : view(data.v, b.v + t, b.v + s.end),
+            },
+      theta: view(data.theta, b.theta + s.start, b.theta + s.end),
+      grad: view(data.grad, b.grad + s.start, b.grad + s.end),
+      m: view(data.m, b.m + s.start, b.m + s.end),
+      v: data.v === null ? null : view(data.v, b.v + s.start, b.v + s.end),
+      u: data.u === null ? null : view(data.u, s.start, s.end),
+    };
+  });
   // One options object per segment, refilled each step (no allocation per step for Lion/AdamW).
   const lionOptions: LionStepOptions[] = segments.map(() => ({ lr: 0, beta1: 0, beta2: 0, weightDecay: 0 }));
   const adamwOptions: AdamWStepOptions[] = segments.map(() => ({ lr: 0, b1: 0, b2: 0, eps: 0, weightDecay: 0, step: 1 }));
@@ -54,7 +77,17 @@ function run(data: ParallelWorkerData): void {
         o.beta1 = hyper[HYPER.beta1];
         o.beta2 = hyper[HYPER.beta2];
         o.weightDecay = data.decayed[s.tensor] ? wd : 0;
-        lionStep(s.theta, s.grad, s.m, o);
+        if (kernels === null) {
+          lionStep(s.theta, s.grad, s.m, o);
+          continue;
+        }
+        // As lionRun: step = fround(−lr) when λ = 0 (float32 only here).
+        const b1 = o.beta1;
+        const b2 = o.beta2;
+        const a = s.at;
+        if (o.weightDecay === 0) kernels.lionPlain(a.theta, a.grad, a.m, a.n, Math.fround(-lr), b1, 1 - b1, b2, 1 - b2);
+        else kernels.lionDecayed(a.theta, a.grad, a.m, a.n, -lr, b1, 1 - b1, b2, 1 - b2, o.weightDecay);
+        if (s.tail !== null) lionStep(s.tail.theta, s.tail.grad, s.tail.m, o);
       }
     } else if (data.kind === 'adamw') {
       for (let k = 0; k < segments.length; k++) {
@@ -66,7 +99,16 @@ function run(data: ParallelWorkerData): void {
         o.eps = hyper[HYPER.eps];
         o.weightDecay = data.decayed[s.tensor] ? wd : 0;
         o.step = hyper[HYPER.step];
-        adamwStep(s.theta, s.grad, s.m, s.v!, o);
+        if (kernels === null) {
+          adamwStep(s.theta, s.grad, s.m, s.v!, o);
+          continue;
+        }
+        // adamwStep's scalars, computed by the same expressions.
+        const r1 = 1 / (1 - o.b1 ** o.step);
+        const r2 = 1 / (1 - o.b2 ** o.step);
+        const a = s.at;
+        kernels.adamw(a.theta, a.grad, a.m, a.v, a.n, -o.lr * r1, 1 - o.lr * o.weightDecay, o.b1, 1 - o.b1, o.b2, 1 - o.b2, r2, o.eps);
+        if (s.tail !== null) adamwStep(s.tail.theta, s.tail.grad, s.tail.m, s.tail.v!, o);
       }
     } else if (cmd === COMMAND.step) {
       const p = lambPassScalars(hyper[HYPER.beta1], hyper[HYPER.beta2], hyper[HYPER.eps], hyper[HYPER.step], data.biasCorrection);

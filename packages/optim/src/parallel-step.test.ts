@@ -1,4 +1,4 @@
-import { OptkitError, Rng, type ParamArray, type Params } from '@optkit/core';
+import { OptkitError, Rng, simdAvailable, type ParamArray, type Params } from '@optkit/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { adamwStep } from './adamw.js';
 import { lambStep } from './lamb-step.js';
@@ -55,6 +55,59 @@ const zerosLike = (p: Params): Params => Object.fromEntries(Object.entries(p).ma
 const clone = (p: Params): Params => Object.fromEntries(Object.entries(p).map(([k, a]) => [k, a.slice()]));
 
 describe('ParallelOptimizer', () => {
+  /*
+   * float32 Lion with λ = 0 (the plain SIMD kernel on every tensor) and AdamW, with the SIMD kernels
+   * (where available) and with OPTKIT_NO_SIMD=1 (the JS kernels): both equal lionStep / adamwStep bit
+   * for bit. SIZES has lengths of every residue mod 4 except 2 (40 003, 17, 3001, 1), so segment
+   * tails run in JS; 'z' (2 elements) adds residue 2 and a gradient with NaN, ±Infinity and ±0.
+   */
+  for (const noSimd of [false, true]) {
+    it(`float32 lion (λ = 0) and adamw ${noSimd ? 'with OPTKIT_NO_SIMD=1 (JS kernels)' : 'with SIMD where available'}: equal the single-thread kernels bit for bit`, async () => {
+      const saved = process.env.OPTKIT_NO_SIMD;
+      if (noSimd) process.env.OPTKIT_NO_SIMD = '1';
+      let lionOpt: ParallelOptimizer;
+      let adamwOpt: ParallelOptimizer;
+      const p0 = { ...initial(true, 8), z: new Float32Array([0.5, -0.25]) };
+      try {
+        lionOpt = await make({ kind: 'lion', params: p0, threads: 2, lr: 1e-3 });
+        adamwOpt = await make({ kind: 'adamw', params: p0, threads: 2, lr: 1e-2, weightDecay: 0 });
+      } finally {
+        if (saved === undefined) delete process.env.OPTKIT_NO_SIMD;
+        else process.env.OPTKIT_NO_SIMD = saved;
+      }
+      for (const opt of [lionOpt, adamwOpt]) expect(opt.simd).toBe(!noSimd && simdAvailable());
+      const ref = clone(p0);
+      const m = zerosLike(p0);
+      const refA = clone(p0);
+      const mA = zerosLike(p0);
+      const vA = zerosLike(p0);
+      const rng = new Rng(21);
+      for (let t = 1; t <= 4; t++) {
+        fillGrads(lionOpt.grads, lionOpt.params, rng);
+        fillGrads(adamwOpt.grads, adamwOpt.params, rng);
+        if (t === 3) {
+          for (const g of [lionOpt.grads, adamwOpt.grads]) {
+            g.w1.set([Number.NaN, Infinity, -Infinity, 0, -0], 100);
+            g.z[1] = Number.NaN;
+          }
+        }
+        for (const k in ref) {
+          lionStep(ref[k], lionOpt.grads[k], m[k], { lr: 1e-3, beta1: 0.9, beta2: 0.99, weightDecay: 0 });
+          adamwStep(refA[k], adamwOpt.grads[k], mA[k], vA[k], { lr: 1e-2, b1: 0.9, b2: 0.999, eps: 1e-8, weightDecay: 0, step: t });
+        }
+        lionOpt.step();
+        adamwOpt.step();
+      }
+      for (const k in ref) {
+        expect(bitEqual(lionOpt.params[k], ref[k]) && bitEqual(lionOpt.state.m[k], m[k]), `lion ${k}`).toBe(true);
+        expect(bitEqual(adamwOpt.params[k], refA[k]) && bitEqual(adamwOpt.state.m[k], mA[k]) && bitEqual(adamwOpt.state.v![k], vA[k]), `adamw ${k}`).toBe(true);
+      }
+      expect(Number.isNaN(lionOpt.params.w1[100]) && Number.isNaN(adamwOpt.params.z[1])).toBe(true);
+      lionOpt.dispose();
+      adamwOpt.dispose();
+    }, 30_000);
+  }
+
   for (const f32 of [true, false]) {
     const dtype = f32 ? 'float32' : 'float64';
 
@@ -64,6 +117,8 @@ describe('ParallelOptimizer', () => {
         const p0 = initial(f32);
         const lr = (t: number) => 1e-3 * 0.9 ** t;
         const opt = await make({ kind: 'lion', params: p0, threads, lr, beta1: 0.9, beta2: 0.99, weightDecay: 0.1, mask: (n) => n !== 'b1' });
+        // float32 runs the WebAssembly SIMD kernels where available: this test then proves them bit-identical.
+        expect(opt.simd).toBe(f32 && simdAvailable());
         const ref = clone(p0);
         const m = zerosLike(p0);
         const rng = new Rng(11);
@@ -92,6 +147,7 @@ describe('ParallelOptimizer', () => {
     it(`${dtype} adamw, ${adamwThreads} threads: equals adamwStep per tensor bit for bit; a NaN gradient propagates`, async () => {
       const p0 = initial(f32);
       const opt = await make({ kind: 'adamw', params: p0, threads: adamwThreads, lr: 0.01, b1: 0.9, b2: 0.999, eps: 1e-8, weightDecay: 0.01, mask: (n) => n.startsWith('w') });
+      expect(opt.simd).toBe(f32 && simdAvailable());
       const ref = clone(p0);
       const m = zerosLike(p0);
       const v = zerosLike(p0);

@@ -220,6 +220,7 @@ async function run(ctx: BenchContext, options: StepBenchmarkOptions): Promise<Be
   warmUpKernels();
   const measured: { kind: ParallelKind; seconds: number; bytes: number }[] = [];
   const measuredParallel: { kind: ParallelKind; seconds: number; bytes: number }[] = [];
+  let parallelSimd = false;
 
   // Each kind's ParallelOptimizer row is timed right after its one-thread row (same hyperparameters,
   // its own shared copies of θ and g), so the two are measured under the same machine load.
@@ -227,6 +228,7 @@ async function run(ctx: BenchContext, options: StepBenchmarkOptions): Promise<Be
     if (!parallel) return;
     const opt = await createParallelOptimizer({ kind, threads, params: { w: theta.slice() }, ...hyper } as Parameters<typeof createParallelOptimizer>[0]);
     try {
+      parallelSimd ||= opt.simd;
       opt.grads.w.set(grad);
       // Five warm-up steps: each worker builds its specialised kernels on steps 2–3 and V8 optimises them after.
       measuredParallel.push({ kind, seconds: medianSeconds(() => opt.step(), 5, minSeconds, 5), bytes });
@@ -272,7 +274,7 @@ async function run(ctx: BenchContext, options: StepBenchmarkOptions): Promise<Be
   notes.push('lamb: `lambStep` (src/lamb-step.ts), the in-place two-pass form of the `lamb` transform + applyUpdates (same arithmetic).');
   if (parallel) {
     notes.push(
-      `${threads} threads: ParallelOptimizer (src/parallel-step.ts), ${threads} worker threads running the same kernels on contiguous slices of shared buffers, started and joined by Atomics.wait/notify (LAMB: 2 phases per step, trust ratios on the main thread between them).`,
+      `${threads} threads: ParallelOptimizer (src/parallel-step.ts), ${threads} worker threads running the same kernels on contiguous slices of shared buffers, started and joined by Atomics.wait/notify (LAMB: 2 phases per step, trust ratios on the main thread between them). Lion and AdamW ${parallelSimd ? 'ran' : 'did NOT run'} the WebAssembly SIMD versions of the kernels (src/parallel-simd.ts, bit-identical; OPTKIT_NO_SIMD=1 selects the JS kernels).`,
     );
   }
 
