@@ -28,3 +28,4 @@ export * from './data/digits.js';
 export { plugin } from './plugin.js';
 export * from './jobs.js';
 export * from './coordinate.js';
+export * as wasmAsm from './wasm-asm.js';

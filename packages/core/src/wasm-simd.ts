@@ -24,73 +24,17 @@
  * plain JS loops over its memory.
  */
 import { OptkitError, assertFiniteNumber, checkOption } from './errors.js';
+import { BLOCK, BR_IF, END, F64, F64_ADD, F64_MUL, I32, I32_ADD, I32_AND, I32_GE_U, I32_LT_U, I32_SHL, LOOP, V128, i32Const, localGet, localSet, name, section, simd, sleb, uleb, vec } from './wasm-asm.js';
 
 // ---------------------------------------------------------------------------------------------
-// A minimal assembler: LEB128 numbers, sections, and the opcodes the kernels use.
+// The assembler (wasm-asm.ts) and the opcodes the kernels use.
 
-const I32 = 0x7f;
-const F64 = 0x7c;
-const V128 = 0x7b;
-
-/** Unsigned LEB128. */
-function uleb(value: number): number[] {
-  const out: number[] = [];
-  let v = value >>> 0;
-  do {
-    let byte = v & 0x7f;
-    v >>>= 7;
-    if (v !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (v !== 0);
-  return out;
-}
-
-/** Signed LEB128 (for i32.const). */
-function sleb(value: number): number[] {
-  const out: number[] = [];
-  let v = value | 0;
-  for (;;) {
-    const byte = v & 0x7f;
-    v >>= 7;
-    if ((v === 0 && (byte & 0x40) === 0) || (v === -1 && (byte & 0x40) !== 0)) {
-      out.push(byte);
-      return out;
-    }
-    out.push(byte | 0x80);
-  }
-}
-
-function name(text: string): number[] {
-  const bytes = Array.from(text, (c) => c.charCodeAt(0));
-  return [...uleb(bytes.length), ...bytes];
-}
-
-function section(id: number, body: number[]): number[] {
-  return [id, ...uleb(body.length), ...body];
-}
-
-function vec(items: number[][]): number[] {
-  return [...uleb(items.length), ...items.flat()];
-}
-
-const get = (i: number) => [0x20, ...uleb(i)];
-const set = (i: number) => [0x21, ...uleb(i)];
-const i32 = (v: number) => [0x41, ...sleb(v)];
-const I32_ADD = 0x6a;
-const I32_AND = 0x71;
-const I32_SHL = 0x74;
-const I32_LT_U = 0x49;
-const I32_GE_U = 0x4f;
-const F64_ADD = 0xa0;
-const F64_MUL = 0xa2;
-const BLOCK = [0x02, 0x40];
-const LOOP = [0x03, 0x40];
-const END = 0x0b;
-const BR_IF = 0x0d;
+const get = localGet;
+const set = localSet;
+const i32 = i32Const;
 /** Memory immediates: alignment hint 2³ = 8 bytes (vectors may start at any double), then the byte offset. */
 const F64_LOAD = [0x2b, 3, 0];
 const F64_STORE = [0x39, 3, 0];
-const simd = (op: number) => [0xfd, ...uleb(op)];
 const v128Load = (offset: number) => [...simd(0x00), 3, ...uleb(offset)];
 const v128Store = (offset: number) => [...simd(0x0b), 3, ...uleb(offset)];
 const F64X2_SPLAT = simd(0x14);

@@ -18,62 +18,20 @@
  * (Object.is(NaN, NaN)). Each kernel does the first ⌊n/4⌋·4 elements; the caller runs the JS kernel
  * on the rest.
  *
- * The module is assembled byte by byte (as core's wasm-simd.ts does; the few helpers are repeated
- * here rather than added to core's public surface) and imports a SHARED memory (`env.memory`), so
- * every worker instantiates it on the one Memory that holds θ, g and the state.
+ * The module is assembled byte by byte with core's `wasmAsm` (as core's wasm-simd.ts is) and
+ * imports a SHARED memory (`env.memory`), so every worker instantiates it on the one Memory that holds θ, g and the state.
  */
 
+import { wasmAsm } from '@optkit/core';
+
 // ---------------------------------------------------------------------------------------------
-// Assembler: LEB128, sections, the opcodes used.
+// The assembler is core's (wasmAsm); the opcodes used here.
 
-const I32 = 0x7f;
-const F64 = 0x7c;
-const V128 = 0x7b;
-
-function uleb(value: number): number[] {
-  const out: number[] = [];
-  let v = value >>> 0;
-  do {
-    let byte = v & 0x7f;
-    v >>>= 7;
-    if (v !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (v !== 0);
-  return out;
-}
-
-function sleb(value: number): number[] {
-  const out: number[] = [];
-  let v = value | 0;
-  for (;;) {
-    const byte = v & 0x7f;
-    v >>= 7;
-    if ((v === 0 && (byte & 0x40) === 0) || (v === -1 && (byte & 0x40) !== 0)) {
-      out.push(byte);
-      return out;
-    }
-    out.push(byte | 0x80);
-  }
-}
-
-const name = (text: string) => [...uleb(text.length), ...Array.from(text, (c) => c.charCodeAt(0))];
-const section = (id: number, body: number[]) => [id, ...uleb(body.length), ...body];
-const vec = (items: number[][]) => [...uleb(items.length), ...items.flat()];
-
-const get = (i: number) => [0x20, ...uleb(i)];
-const set = (i: number) => [0x21, ...uleb(i)];
-const i32 = (v: number) => [0x41, ...sleb(v)];
-const f64 = (v: number) => [0x44, ...new Uint8Array(new Float64Array([v]).buffer)];
-const I32_ADD = 0x6a;
-const I32_AND = 0x71;
-const I32_SHL = 0x74;
-const I32_LT_U = 0x49;
-const I32_GE_U = 0x4f;
-const BLOCK = [0x02, 0x40];
-const LOOP = [0x03, 0x40];
-const END = 0x0b;
-const BR_IF = 0x0d;
-const simd = (op: number) => [0xfd, ...uleb(op)];
+const { I32, F64, V128, uleb, sleb, name, section, vec, simd, I32_ADD, I32_AND, I32_SHL, I32_LT_U, I32_GE_U, BLOCK, LOOP, END, BR_IF } = wasmAsm;
+const get = wasmAsm.localGet;
+const set = wasmAsm.localSet;
+const i32 = wasmAsm.i32Const;
+const f64 = wasmAsm.f64Const;
 /** Two float32 at byte `offset` past the address on the stack, widened to f64x2 (alignment hint 8 bytes). */
 const load2 = (offset: number) => [...simd(0x5d), 3, ...uleb(offset), ...simd(0x5f)];
 /** Narrows the f64x2 on the stack to two float32 and stores them at byte `offset` past the address below it. */

@@ -1,0 +1,74 @@
+/**
+ * A minimal WebAssembly byte assembler: LEB128 numbers, names, sections, vectors, and the opcodes
+ * optkit's hand-written SIMD kernels use (core's wasm-simd.ts, optim's parallel-simd.ts). Modules
+ * are built as plain byte arrays at load time, so no toolchain is needed. Exported from the package
+ * index as the namespace `wasmAsm`. Opcode numbers follow the WebAssembly 2.0 core specification
+ * (binary format, §5.4) and its fixed-width SIMD instructions (prefix 0xfd).
+ */
+
+/** Value types. */
+export const I32 = 0x7f;
+export const F64 = 0x7c;
+export const V128 = 0x7b;
+
+/** Unsigned LEB128 of a u32. */
+export function uleb(value: number): number[] {
+  const out: number[] = [];
+  let v = value >>> 0;
+  do {
+    let byte = v & 0x7f;
+    v >>>= 7;
+    if (v !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (v !== 0);
+  return out;
+}
+
+/** Signed LEB128 of an i32 (the immediate of i32.const). */
+export function sleb(value: number): number[] {
+  const out: number[] = [];
+  let v = value | 0;
+  for (;;) {
+    const byte = v & 0x7f;
+    v >>= 7;
+    if ((v === 0 && (byte & 0x40) === 0) || (v === -1 && (byte & 0x40) !== 0)) {
+      out.push(byte);
+      return out;
+    }
+    out.push(byte | 0x80);
+  }
+}
+
+/** A name (ASCII): its length, then its bytes. */
+export function name(text: string): number[] {
+  const bytes = Array.from(text, (c) => c.charCodeAt(0));
+  return [...uleb(bytes.length), ...bytes];
+}
+
+/** A section: id, byte length, body. */
+export function section(id: number, body: number[]): number[] {
+  return [id, ...uleb(body.length), ...body];
+}
+
+/** A vector: count, then the items. */
+export function vec(items: number[][]): number[] {
+  return [...uleb(items.length), ...items.flat()];
+}
+
+export const localGet = (i: number): number[] => [0x20, ...uleb(i)];
+export const localSet = (i: number): number[] => [0x21, ...uleb(i)];
+export const i32Const = (v: number): number[] => [0x41, ...sleb(v)];
+export const f64Const = (v: number): number[] => [0x44, ...new Uint8Array(new Float64Array([v]).buffer)];
+export const I32_ADD = 0x6a;
+export const I32_AND = 0x71;
+export const I32_SHL = 0x74;
+export const I32_LT_U = 0x49;
+export const I32_GE_U = 0x4f;
+export const F64_ADD = 0xa0;
+export const F64_MUL = 0xa2;
+export const BLOCK = [0x02, 0x40];
+export const LOOP = [0x03, 0x40];
+export const END = 0x0b;
+export const BR_IF = 0x0d;
+/** A SIMD instruction: prefix 0xfd and the opcode as unsigned LEB128. */
+export const simd = (op: number): number[] => [0xfd, ...uleb(op)];
