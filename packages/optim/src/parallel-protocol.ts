@@ -78,11 +78,11 @@ export interface ParallelWorkerData {
   grad: SharedArrayBuffer;
   m: SharedArrayBuffer;
   /**
-   * Element offsets of the θ, g, m and v regions in their buffers: all 0 with one buffer per role;
-   * with the SIMD kernels, θ, g, m and v are regions of one shared WebAssembly.Memory (`memory`).
+   * Element offsets of the θ, g, m, v and u regions in their buffers: all 0 with one buffer per role;
+   * with the SIMD kernels, θ, g, m, v and u are regions of one shared WebAssembly.Memory (`memory`).
    */
-  bases: { theta: number; grad: number; m: number; v: number };
-  /** The shared WebAssembly.Memory the SIMD kernels run on (float32 Lion and AdamW), or null for the JS kernels. */
+  bases: { theta: number; grad: number; m: number; v: number; u: number };
+  /** The shared WebAssembly.Memory the SIMD kernels run on (float32 Lion, AdamW and LAMB), or null for the JS kernels. */
   memory: SharedWasmMemory | null;
   /** AdamW, LAMB: the second moment; null for Lion. */
   v: SharedArrayBuffer | null;

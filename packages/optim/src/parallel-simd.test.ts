@@ -1,6 +1,7 @@
 import { Rng } from '@optkit/core';
 import { describe, expect, it } from 'vitest';
 import { adamwStep } from './adamw.js';
+import { lambApplyPass, lambDirectionPass, lambPassScalars } from './lamb-step.js';
 import { lionStep } from './lion.js';
 import { createStepMemory, stepKernels } from './parallel-simd.js';
 
@@ -77,6 +78,53 @@ describe.skipIf(!available)('parallel-simd kernels', () => {
         k.adamw(at[0], at[1], at[2], at[3], n, -o.lr * r1, 1 - o.lr * o.weightDecay, o.b1, 1 - o.b1, o.b2, 1 - o.b2, r2, o.eps);
         expect(bitEqual(theta.subarray(0, n4), ref[0]), `theta, n ${n}, wd ${wd}`).toBe(true);
         expect(bitEqual(m.subarray(0, n4), ref[1]) && bitEqual(v.subarray(0, n4), ref[2]), `m, v, n ${n}`).toBe(true);
+      }
+    }
+  });
+
+  it('LAMB pass 1 (λ = 0 and λ > 0) and pass 2 equal lamb-step.ts\'s passes bit for bit, sums included', () => {
+    const rng = new Rng(5);
+    for (const n of lengths) {
+      for (const [wd, step, eps] of [[0, 1, 1e-6], [0.01, 5, 1e-6], [0.5, 2, 0]]) {
+        const memory = createStepMemory(5 * 1024 * 4 + 64)!;
+        const k = stepKernels(memory);
+        const at = [1, 1027, 2050, 3075, 4097];
+        const [theta, grad, m, v, u] = at.map((o) => new Float32Array(memory.buffer, 4 * o, n));
+        fill(theta, rng, 1);
+        fill(grad, rng, 1);
+        fill(m, rng, 0.1);
+        for (let i = 0; i < n; i++) v[i] = Math.abs(0.01 * rng.normal());
+        if (n > 5) v[5] = 0; // √(0 + 0) + eps, with eps = 0 a division by zero
+        if (n > 6) v[6] = -0;
+        const p = lambPassScalars(0.9, 0.999, eps, step, true);
+        const n4 = n & ~3;
+        // Reference on copies of the first ⌊n/4⌋·4 elements (fresh arrays: the JS loop, not a cached kernel).
+        const ref = [theta, m, v].map((a) => a.slice(0, n4));
+        const refU = new Float32Array(n4);
+        const sums = new Float64Array(2);
+        lambDirectionPass(ref[0], grad.slice(0, n4), ref[1], ref[2], refU, p, wd, sums, 0);
+        const tailU = u.slice(n4);
+        const [uu, ww] =
+          wd === 0
+            ? k.lambDirection(at[0], at[1], at[2], at[3], at[4], n, p.b1, p.c1, p.b2, p.c2, p.r1, p.r2, p.eps, 0, 0)
+            : k.lambDirectionDecayed(at[0], at[1], at[2], at[3], at[4], n, p.b1, p.c1, p.b2, p.c2, p.r1, p.r2, p.eps, wd, 0, 0);
+        const tag = `n ${n}, wd ${wd}, eps ${eps}`;
+        expect(bitEqual(m.subarray(0, n4), ref[1]) && bitEqual(v.subarray(0, n4), ref[2]), `m, v, ${tag}`).toBe(true);
+        expect(bitEqual(u.subarray(0, n4), refU), `u, ${tag}`).toBe(true);
+        expect(bitEqual(u.subarray(n4), tailU), `u tail untouched, ${tag}`).toBe(true);
+        expect(Object.is(uu, sums[0]) && Object.is(ww, sums[1]), `sums, ${tag}`).toBe(true);
+        // The sums continue from the given starting values.
+        const [uu2] = k.lambDirection(at[0], at[1], at[2], at[3], at[4], Math.min(n, 4), p.b1, p.c1, p.b2, p.c2, p.r1, p.r2, p.eps, 0.5, 0);
+        if (n < 4) expect(uu2).toBe(0.5);
+        // Pass 2 with a finite ρ, and with ρ = 1.
+        for (const rho of [0.7310000000000001, 1]) {
+          const refTheta = theta.slice(0, n4);
+          lambApplyPass(refTheta, refU.slice(), ref[1].slice(), ref[2].slice(), u.slice(0, n4), rho, -1e-3);
+          const tailTheta = theta.slice(n4);
+          k.lambApply(at[0], at[4], n, rho, -1e-3);
+          expect(bitEqual(theta.subarray(0, n4), refTheta), `theta, ${tag}, rho ${rho}`).toBe(true);
+          expect(bitEqual(theta.subarray(n4), tailTheta), `theta tail untouched, ${tag}`).toBe(true);
+        }
       }
     }
   });

@@ -1,5 +1,5 @@
 /**
- * WebAssembly SIMD kernels for {@link ParallelOptimizer}'s float32 Lion and AdamW steps, over
+ * WebAssembly SIMD kernels for {@link ParallelOptimizer}'s float32 Lion and AdamW steps and LAMB's two passes, over
  * Float32Array views in one shared WebAssembly.Memory. Internal: not exported from the package index.
  *
  * Why: the JS loops are compute-bound in V8 (each element costs f32↔f64 conversions and a dozen
@@ -16,7 +16,10 @@
  * store and of Math.fround) at exactly the JS kernel's rounding points. The only possible difference
  * is the sign or payload of a NaN, which Float32Array values do not distinguish in comparisons
  * (Object.is(NaN, NaN)). Each kernel does the first ⌊n/4⌋·4 elements; the caller runs the JS kernel
- * on the rest.
+ * on the rest. LAMB's sums of squares Σu², Σθ² are added one element at a time in index order (lane
+ * 0, then lane 1) into scalar float64 accumulators rather than per lane, so they too are the JS
+ * loop's to the bit (the caller continues them over the tail), and ParallelOptimizer with SIMD gives
+ * the same ρ as without.
  *
  * The module is assembled byte by byte with core's `wasmAsm` (as core's wasm-simd.ts is) and
  * imports a SHARED memory (`env.memory`), so every worker instantiates it on the one Memory that holds θ, g and the state.
@@ -27,7 +30,7 @@ import { wasmAsm } from '@optkit/core';
 // ---------------------------------------------------------------------------------------------
 // The assembler is core's (wasmAsm); the opcodes used here.
 
-const { I32, F64, V128, uleb, sleb, name, section, vec, simd, I32_ADD, I32_AND, I32_SHL, I32_LT_U, I32_GE_U, BLOCK, LOOP, END, BR_IF } = wasmAsm;
+const { I32, F64, V128, uleb, name, section, vec, simd, F64_ADD, I32_ADD, I32_AND, I32_SHL, I32_LT_U, I32_GE_U, BLOCK, LOOP, END, BR_IF } = wasmAsm;
 const get = wasmAsm.localGet;
 const set = wasmAsm.localSet;
 const i32 = wasmAsm.i32Const;
@@ -47,6 +50,8 @@ const ADD = simd(0xf0);
 const SUB = simd(0xf1);
 const MUL = simd(0xf2);
 const DIV = simd(0xf3);
+/** f64x2.extract_lane of lane `k`. */
+const LANE = (k: number) => [...simd(0x21), k];
 
 /** Byte address of element i (a byte index) of the array whose byte address is in local `base`. */
 const at = (base: number, i: number) => [...get(base), ...get(i), I32_ADD];
@@ -54,6 +59,8 @@ const at = (base: number, i: number) => [...get(base), ...get(i), I32_ADD];
 interface FunctionSpec {
   name: string;
   params: number[];
+  /** Result types (none when absent). */
+  results?: number[];
   locals: [number, number][];
   body: number[];
 }
@@ -177,12 +184,78 @@ function adamwSpec(): FunctionSpec {
   };
 }
 
+/**
+ * LAMB pass 1, as lamb-step.ts's directionF32: mi = b1·m + c1·g; vi = b2·v + c2·g·g; m ← mi; v ← vi;
+ * u ← fround(fround((mi·r1)/(√(vi·r2 + 0) + eps)) + wd·θ) (`decay`) or fround((mi·r1)/(√(vi·r2 + 0) + eps)).
+ * lambDirection[Decayed](theta, grad, m, v, u, n, b1, c1, b2, c2, r1, r2, eps[, wd], uu, ww) → (Σu², Σθ²):
+ * the sums continue from `uu`, `ww` one element at a time in index order (lane 0, then lane 1, in
+ * float64), so they are the JS loop's to the bit; two scalar add chains cost less than the memory
+ * traffic of the pass.
+ */
+function lambDirectionSpec(decay: boolean): FunctionSpec {
+  const [theta, grad, m, v, u, n, b1, c1, b2, c2, r1, r2, eps] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+  const wd = decay ? 13 : -1;
+  const P = decay ? 14 : 13;
+  const [uu, ww] = [P, P + 1];
+  const [i, end4] = [P + 2, P + 3];
+  const V = P + 4;
+  const L = { b1: V, c1: V + 1, b2: V + 2, c2: V + 3, r1: V + 4, r2: V + 5, eps: V + 6, wd: V + 7, zero: V + 8, vg: V + 9, mi: V + 10, vi: V + 11, vu: V + 12, vt: V + 13, sq: V + 14 };
+  /** acc ← (acc + lane 0) + lane 1 of the f64x2 in `sq`. */
+  const accumulate = (acc: number) => [...get(acc), ...get(L.sq), ...LANE(0), F64_ADD, ...get(L.sq), ...LANE(1), F64_ADD, ...set(acc)];
+  const half = (o: number) => [
+    ...at(grad, i), ...load2(o), ...set(L.vg),
+    ...get(L.b1), ...at(m, i), ...load2(o), ...MUL, ...get(L.c1), ...get(L.vg), ...MUL, ...ADD, ...set(L.mi),
+    ...get(L.b2), ...at(v, i), ...load2(o), ...MUL, ...get(L.c2), ...get(L.vg), ...MUL, ...get(L.vg), ...MUL, ...ADD, ...set(L.vi),
+    ...at(m, i), ...get(L.mi), ...store2(o),
+    ...at(v, i), ...get(L.vi), ...store2(o),
+    ...at(theta, i), ...load2(o), ...set(L.vt),
+    ...get(L.mi), ...get(L.r1), ...MUL, ...get(L.vi), ...get(L.r2), ...MUL, ...get(L.zero), ...ADD, ...SQRT, ...get(L.eps), ...ADD, ...DIV, ...ROUND,
+    ...(decay ? [...get(L.wd), ...get(L.vt), ...MUL, ...ADD, ...ROUND] : []),
+    ...set(L.vu),
+    ...at(u, i), ...get(L.vu), ...store2(o),
+    ...get(L.vu), ...get(L.vu), ...MUL, ...set(L.sq), ...accumulate(uu),
+    ...get(L.vt), ...get(L.vt), ...MUL, ...set(L.sq), ...accumulate(ww),
+  ];
+  const scalars = decay ? [b1, c1, b2, c2, r1, r2, eps, wd] : [b1, c1, b2, c2, r1, r2, eps];
+  const vectors = decay ? [L.b1, L.c1, L.b2, L.c2, L.r1, L.r2, L.eps, L.wd] : [L.b1, L.c1, L.b2, L.c2, L.r1, L.r2, L.eps];
+  return {
+    name: decay ? 'lambDirectionDecayed' : 'lambDirection',
+    params: [I32, I32, I32, I32, I32, I32, ...scalars.map(() => F64), F64, F64],
+    results: [F64, F64],
+    locals: [[2, I32], [15, V128]],
+    body: [
+      ...splats(scalars, vectors),
+      ...f64(0), ...SPLAT, ...set(L.zero),
+      ...loop4([theta, grad, m, v, u], n, i, end4, half),
+      ...get(uu), ...get(ww),
+    ],
+  };
+}
+
+/** LAMB pass 2, as lamb-step.ts's applyF32: lambApply(theta, u, n, rho, nlr): θ ← θ + fround(fround(u·ρ)·nlr). */
+function lambApplySpec(): FunctionSpec {
+  const [theta, u, n, rho, nlr] = [0, 1, 2, 3, 4];
+  const [i, end4] = [5, 6];
+  const L = { rho: 7, nlr: 8 };
+  const half = (o: number) => [
+    ...at(theta, i), ...at(theta, i), ...load2(o),
+    ...at(u, i), ...load2(o), ...get(L.rho), ...MUL, ...ROUND, ...get(L.nlr), ...MUL, ...ROUND,
+    ...ADD, ...store2(o),
+  ];
+  return {
+    name: 'lambApply',
+    params: [I32, I32, I32, F64, F64],
+    locals: [[2, I32], [2, V128]],
+    body: [...splats([rho, nlr], [L.rho, L.nlr]), ...loop4([theta, u], n, i, end4, half)],
+  };
+}
+
 /** Most 64 KiB pages of a wasm32 memory (4 GiB). */
 export const SIMD_MAX_PAGES = 65536;
 
 function assembleModule(): Uint8Array {
-  const specs = [lionPlainSpec(), lionDecayedSpec(), adamwSpec()];
-  const types = specs.map((f) => [0x60, ...vec(f.params.map((p) => [p])), 0]);
+  const specs = [lionPlainSpec(), lionDecayedSpec(), adamwSpec(), lambDirectionSpec(false), lambDirectionSpec(true), lambApplySpec()];
+  const types = specs.map((f) => [0x60, ...vec(f.params.map((p) => [p])), ...vec((f.results ?? []).map((r) => [r]))]);
   // Memory import, limits flag 3: a maximum is given and the memory is shared.
   const imports = [[...name('env'), ...name('memory'), 0x02, 0x03, ...uleb(1), ...uleb(SIMD_MAX_PAGES)]];
   const code = specs.map((f) => {
@@ -249,6 +322,12 @@ export interface StepKernels {
   lionPlain(theta: number, grad: number, m: number, n: number, step: number, b1: number, c1: number, b2: number, c2: number): void;
   lionDecayed(theta: number, grad: number, m: number, n: number, nlr: number, b1: number, c1: number, b2: number, c2: number, wd: number): void;
   adamw(theta: number, grad: number, m: number, v: number, n: number, a: number, keep: number, b1: number, c1: number, b2: number, c2: number, r2: number, eps: number): void;
+  /** LAMB pass 1 without decay; returns [Σu², Σθ²] continued from `uu`, `ww` in index order. */
+  lambDirection(theta: number, grad: number, m: number, v: number, u: number, n: number, b1: number, c1: number, b2: number, c2: number, r1: number, r2: number, eps: number, uu: number, ww: number): [number, number];
+  /** LAMB pass 1 with decay λ = `wd`; returns [Σu², Σθ²] continued from `uu`, `ww` in index order. */
+  lambDirectionDecayed(theta: number, grad: number, m: number, v: number, u: number, n: number, b1: number, c1: number, b2: number, c2: number, r1: number, r2: number, eps: number, wd: number, uu: number, ww: number): [number, number];
+  /** LAMB pass 2: θ ← θ + fround(fround(u·ρ)·nlr). */
+  lambApply(theta: number, u: number, n: number, rho: number, nlr: number): void;
 }
 
 /** Instantiates the kernels on `memory` (in any thread that received it); throws where the module cannot compile. */

@@ -5,8 +5,10 @@
  * kernels (`lionStep`, `adamwStep`, LAMB's two passes from lamb-step.ts), report completion through
  * the pending counter. See parallel-protocol.ts for the protocol. The views never change, so the
  * kernels specialise to them (core's specialize.ts) from the second step on. With a shared
- * WebAssembly.Memory in `workerData.memory` (float32 Lion / AdamW), each segment's first ⌊n/4⌋·4
- * elements run in the SIMD kernels of parallel-simd.ts and the rest in the JS kernel.
+ * WebAssembly.Memory in `workerData.memory` (float32), each segment's first ⌊n/4⌋·4 elements run in
+ * the SIMD kernels of parallel-simd.ts and the rest in the JS kernel; for LAMB's pass 1 the sums of
+ * squares of those last elements are then added to the kernel's in index order, so each segment's
+ * sums are the JS loop's to the bit.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { adamwStep, type AdamWStepOptions } from './adamw.js';
@@ -19,10 +21,10 @@ type View = Float32Array | Float64Array;
 
 interface SegmentViews {
   tensor: number;
-  /** SIMD: element offsets of this segment's θ, g, m, v in the memory, and its length. */
-  at: { theta: number; grad: number; m: number; v: number; n: number };
+  /** SIMD: element offsets of this segment's θ, g, m, v, u in the memory, and its length. */
+  at: { theta: number; grad: number; m: number; v: number; u: number; n: number };
   /** SIMD: views of the last n mod 4 elements, for the JS kernel (null when n mod 4 = 0). */
-  tail: { theta: View; grad: View; m: View; v: View | null } | null;
+  tail: { theta: View; grad: View; m: View; v: View | null; u: View | null } | null;
   theta: View;
   grad: View;
   m: View;
@@ -44,7 +46,7 @@ function run(data: ParallelWorkerData): void {
     const t = s.start + (n & ~3);
     return {
       tensor: s.tensor,
-      at: { theta: b.theta + s.start, grad: b.grad + s.start, m: b.m + s.start, v: b.v + s.start, n },
+      at: { theta: b.theta + s.start, grad: b.grad + s.start, m: b.m + s.start, v: b.v + s.start, u: b.u + s.start, n },
       tail:
         kernels === null || t === s.end
           ? null
@@ -53,18 +55,21 @@ function run(data: ParallelWorkerData): void {
               grad: view(data.grad, b.grad + t, b.grad + s.end),
               m: view(data.m, b.m + t, b.m + s.end),
               v: data.v === null ? null : view(data.v, b.v + t, b.v + s.end),
+              u: data.u === null ? null : view(data.u, b.u + t, b.u + s.end),
             },
       theta: view(data.theta, b.theta + s.start, b.theta + s.end),
       grad: view(data.grad, b.grad + s.start, b.grad + s.end),
       m: view(data.m, b.m + s.start, b.m + s.end),
       v: data.v === null ? null : view(data.v, b.v + s.start, b.v + s.end),
-      u: data.u === null ? null : view(data.u, s.start, s.end),
+      u: data.u === null ? null : view(data.u, b.u + s.start, b.u + s.end),
     };
   });
   // One options object per segment, refilled each step (no allocation per step for Lion/AdamW).
   const lionOptions: LionStepOptions[] = segments.map(() => ({ lr: 0, beta1: 0, beta2: 0, weightDecay: 0 }));
   const adamwOptions: AdamWStepOptions[] = segments.map(() => ({ lr: 0, b1: 0, b2: 0, eps: 0, weightDecay: 0, step: 1 }));
   const partialBase = data.index * data.tensors * 2;
+  /** Where the JS kernel leaves the sums of a SIMD segment's tail (discarded: they are re-added in order). */
+  const tailSums = new Float64Array(2);
 
   const stepSegments = (cmd: number): void => {
     const lr = hyper[HYPER.lr];
@@ -113,10 +118,38 @@ function run(data: ParallelWorkerData): void {
     } else if (cmd === COMMAND.step) {
       const p = lambPassScalars(hyper[HYPER.beta1], hyper[HYPER.beta2], hyper[HYPER.eps], hyper[HYPER.step], data.biasCorrection);
       for (const s of segments) {
-        lambDirectionPass(s.theta, s.grad, s.m, s.v!, s.u!, p, data.decayed[s.tensor] ? wd : 0, partials, partialBase + 2 * s.tensor);
+        const lambda = data.decayed[s.tensor] ? wd : 0;
+        const at = partialBase + 2 * s.tensor;
+        if (kernels === null) {
+          lambDirectionPass(s.theta, s.grad, s.m, s.v!, s.u!, p, lambda, partials, at);
+          continue;
+        }
+        const a = s.at;
+        const [uu, ww] =
+          lambda === 0
+            ? kernels.lambDirection(a.theta, a.grad, a.m, a.v, a.u, a.n, p.b1, p.c1, p.b2, p.c2, p.r1, p.r2, p.eps, 0, 0)
+            : kernels.lambDirectionDecayed(a.theta, a.grad, a.m, a.v, a.u, a.n, p.b1, p.c1, p.b2, p.c2, p.r1, p.r2, p.eps, lambda, 0, 0);
+        partials[at] = uu;
+        partials[at + 1] = ww;
+        const tail = s.tail;
+        if (tail === null) continue;
+        lambDirectionPass(tail.theta, tail.grad, tail.m, tail.v!, tail.u!, p, lambda, tailSums, 0);
+        // Continue the sums in index order (θ is not written by pass 1; u holds the float32 values the JS loop squared).
+        for (let i = 0; i < tail.u!.length; i++) {
+          partials[at] += tail.u![i] * tail.u![i];
+          partials[at + 1] += tail.theta[i] * tail.theta[i];
+        }
       }
     } else {
-      for (const s of segments) lambApplyPass(s.theta, s.grad, s.m, s.v!, s.u!, ratios[s.tensor], -lr);
+      for (const s of segments) {
+        if (kernels === null) {
+          lambApplyPass(s.theta, s.grad, s.m, s.v!, s.u!, ratios[s.tensor], -lr);
+          continue;
+        }
+        kernels.lambApply(s.at.theta, s.at.u, s.at.n, ratios[s.tensor], -lr);
+        const tail = s.tail;
+        if (tail !== null) lambApplyPass(tail.theta, tail.grad, tail.m, tail.v!, tail.u!, ratios[s.tensor], -lr);
+      }
     }
   };
 

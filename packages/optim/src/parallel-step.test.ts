@@ -166,6 +166,59 @@ describe('ParallelOptimizer', () => {
       opt.dispose();
     }, 30_000);
 
+    if (f32) {
+      /*
+       * float32 LAMB with the SIMD kernels against the same optimizer with OPTKIT_NO_SIMD=1 (the JS
+       * passes), 2 threads: the kernels keep the JS rounding points and add the sums of squares in
+       * index order, and both cut the same segments, so θ, m, v, u and every ρ agree bit for bit —
+       * with and without weight decay ('b1' is excluded), a segment tail of every residue mod 4
+       * ('z' adds 2), and NaN, ±Infinity and ±0 gradients (a NaN norm: ρ = 1).
+       */
+      it('float32 lamb, 2 threads: SIMD kernels equal OPTKIT_NO_SIMD=1 bit for bit (θ, m, v, u, ρ)', async () => {
+        const p0 = { ...initial(true, 9), z: new Float32Array([0.5, -0.25]) };
+        const options = {
+          kind: 'lamb' as const, params: p0, threads: 2, lr: 0.01, weightDecay: 0.01, clampWeightNorm: [0, 150] as [number, number],
+          excludeFromWeightDecay: (n: string) => n === 'b1',
+        };
+        const simdOpt = await make(options);
+        const saved = process.env.OPTKIT_NO_SIMD;
+        process.env.OPTKIT_NO_SIMD = '1';
+        let jsOpt: ParallelOptimizer;
+        try {
+          jsOpt = await make(options);
+        } finally {
+          if (saved === undefined) delete process.env.OPTKIT_NO_SIMD;
+          else process.env.OPTKIT_NO_SIMD = saved;
+        }
+        expect(simdOpt.simd).toBe(simdAvailable());
+        expect(jsOpt.simd).toBe(false);
+        const rng = new Rng(31);
+        for (let t = 1; t <= 4; t++) {
+          fillGrads(simdOpt.grads, simdOpt.params, rng);
+          if (t === 3) {
+            simdOpt.grads.w2.set([Number.NaN, Infinity, -Infinity, 0, -0], 100);
+            simdOpt.grads.z[1] = Infinity;
+          }
+          for (const k in p0) jsOpt.grads[k].set(simdOpt.grads[k]);
+          simdOpt.step();
+          jsOpt.step();
+          const rs = simdOpt.lastTrustRatios();
+          const rj = jsOpt.lastTrustRatios();
+          for (const k in p0) {
+            expect(Object.is(rs[k], rj[k]), `rho ${k}, step ${t}`).toBe(true);
+            expect(bitEqual(simdOpt.params[k], jsOpt.params[k]), `theta ${k}, step ${t}`).toBe(true);
+            for (const role of ['m', 'v', 'u'] as const) {
+              expect(bitEqual(simdOpt.state[role]![k], jsOpt.state[role]![k]), `${role} ${k}, step ${t}`).toBe(true);
+            }
+          }
+          if (t === 3) expect(rs.w2).toBe(1);
+        }
+        expect(simdOpt.lastTrustRatios().w1).not.toBe(1);
+        simdOpt.dispose();
+        jsOpt.dispose();
+      }, 30_000);
+    }
+
     /*
      * LAMB: the workers' partial sums of squares are added in another order than one thread adds
      * them, so ‖u‖ and ‖θ‖ and hence ρ differ by rounding (relative ≲ n·2⁻⁵³; observed ≤ 1.4e-14). The
@@ -184,6 +237,8 @@ describe('ParallelOptimizer', () => {
           kind: 'lamb', params: p0, threads, ...common, weightDecay: 0.01, clampWeightNorm: [0, 150],
           excludeFromWeightDecay: (n) => n === 'b1', excludeFromLayerAdaptation: (n) => n === 'w2',
         });
+        // float32 runs the WebAssembly SIMD kernels where available: this test then covers them.
+        expect(opt.simd).toBe(f32 && simdAvailable());
         const ref = clone(p0);
         const m = zerosLike(p0);
         const v = zerosLike(p0);

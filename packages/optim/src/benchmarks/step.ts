@@ -274,7 +274,7 @@ async function run(ctx: BenchContext, options: StepBenchmarkOptions): Promise<Be
   notes.push('lamb: `lambStep` (src/lamb-step.ts), the in-place two-pass form of the `lamb` transform + applyUpdates (same arithmetic).');
   if (parallel) {
     notes.push(
-      `${threads} threads: ParallelOptimizer (src/parallel-step.ts), ${threads} worker threads running the same kernels on contiguous slices of shared buffers, started and joined by Atomics.wait/notify (LAMB: 2 phases per step, trust ratios on the main thread between them). Lion and AdamW ${parallelSimd ? 'ran' : 'did NOT run'} the WebAssembly SIMD versions of the kernels (src/parallel-simd.ts, bit-identical; OPTKIT_NO_SIMD=1 selects the JS kernels).`,
+      `${threads} threads: ParallelOptimizer (src/parallel-step.ts), ${threads} worker threads running the same kernels on contiguous slices of shared buffers, started and joined by Atomics.wait/notify (LAMB: 2 phases per step, trust ratios on the main thread between them). Lion, AdamW and LAMB (float32) ${parallelSimd ? 'ran' : 'did NOT run'} the WebAssembly SIMD versions of the kernels (src/parallel-simd.ts, bit-identical; OPTKIT_NO_SIMD=1 selects the JS kernels).`,
     );
   }
 
