@@ -212,3 +212,25 @@ describe('simdAvailable', () => {
     expect(simdAvailable()).toBe(true);
   });
 });
+
+describe('SimdArena.tryCreate', () => {
+  it('gives a SIMD arena, or undefined when SIMD is off or the length is out of range', () => {
+    const saved = process.env.OPTKIT_NO_SIMD;
+    try {
+      delete process.env.OPTKIT_NO_SIMD;
+      const a = SimdArena.tryCreate(100);
+      if (simdAvailable()) {
+        expect(a).toBeInstanceOf(SimdArena);
+        expect(a!.simd).toBe(true);
+        expect(a!.capacity).toBeGreaterThanOrEqual(100);
+      } else expect(a).toBeUndefined();
+      expect(SimdArena.tryCreate(SIMD_ARENA_MAX_LENGTH + 1)).toBeUndefined();
+      expect(SimdArena.tryCreate(NaN)).toBeUndefined();
+      process.env.OPTKIT_NO_SIMD = '1';
+      expect(SimdArena.tryCreate(100)).toBeUndefined();
+    } finally {
+      if (saved === undefined) delete process.env.OPTKIT_NO_SIMD;
+      else process.env.OPTKIT_NO_SIMD = saved;
+    }
+  });
+});

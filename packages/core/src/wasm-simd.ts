@@ -447,6 +447,22 @@ export class SimdArena {
     this.kernels = exports !== undefined ? wasmKernels(exports) : fallbackKernels(this.data);
   }
 
+  /**
+   * A SIMD arena of `length` doubles for a solver's fast path, or undefined — use plain JS loops —
+   * when SIMD is unavailable (or switched off by OPTKIT_NO_SIMD), `length` exceeds
+   * SIMD_ARENA_MAX_LENGTH, or the engine refuses the memory. Never returns a JS-fallback arena.
+   */
+  static tryCreate(length: number): SimdArena | undefined {
+    if (!(length <= SIMD_ARENA_MAX_LENGTH) || !simdAvailable()) return undefined;
+    try {
+      const arena = new SimdArena(length);
+      return arena.simd ? arena : undefined;
+    } catch (err) {
+      if (err instanceof OptkitError && err.code === 'LIMIT_EXCEEDED') return undefined;
+      throw err;
+    }
+  }
+
   /** True when the kernels run as WebAssembly SIMD. */
   get simd(): boolean {
     return this.kernels.simd;

@@ -9,7 +9,6 @@ import {
   checkOption,
   dot,
   generateUniqueFunction,
-  SIMD_ARENA_MAX_LENGTH,
   SimdArena,
   simdAvailable,
   type LinearOperator,
@@ -113,7 +112,7 @@ export function cg(A: OperatorLike, b: Float64Array, options: CgOptions = {}): C
   }
 
   // x, r, p, q (and z) go into one SIMD arena when the wasm kernels run the vector work.
-  const arena = n >= GENERATE_MIN_LENGTH && (options.simd ?? true) ? simdArena((M !== undefined ? 5 : 4) * n + 10) : undefined;
+  const arena = n >= GENERATE_MIN_LENGTH && (options.simd ?? true) ? SimdArena.tryCreate((M !== undefined ? 5 : 4) * n + 10) : undefined;
   const SK = arena?.simd === true ? arena.kernels : undefined;
   const vector = (): Float64Array => (SK !== undefined ? arena!.alloc(n) : new Float64Array(n));
   if (SK !== undefined) xw = vector();
@@ -213,20 +212,6 @@ export function cg(A: OperatorLike, b: Float64Array, options: CgOptions = {}): C
 }
 
 /** out = op·x, copying when an operator written elsewhere returns a new vector instead of filling out. */
-/**
- * An arena of `length` doubles for the SIMD path, or undefined (use the JS loops) when SIMD is
- * unavailable or the memory cannot be had (beyond 4 GiB, or refused by the engine).
- */
-function simdArena(length: number): SimdArena | undefined {
-  if (length > SIMD_ARENA_MAX_LENGTH || !simdAvailable()) return undefined;
-  try {
-    return new SimdArena(length);
-  } catch (err) {
-    if (err instanceof OptkitError && err.code === 'LIMIT_EXCEEDED') return undefined;
-    throw err;
-  }
-}
-
 function applyInto(op: LinearOperator, x: Float64Array, out: Float64Array): void {
   const r = op.apply(x, out);
   if (r !== out) {

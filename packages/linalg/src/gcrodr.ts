@@ -39,7 +39,6 @@ import {
   checkChoice,
   checkOption,
   getKernels,
-  SIMD_ARENA_MAX_LENGTH,
   SimdArena,
   simdAvailable,
   type OperatorLike,
@@ -220,7 +219,7 @@ export function gcrodr(A: OperatorLike, b: Float64Array, options: GcroDrOptions 
 
   // C, V and r go into one SIMD arena when the wasm kernels run the Arnoldi orthogonalisation.
   const kAllocRows = kAlloc + m + 1;
-  const arena = n >= SIMD_MIN_LENGTH && (options.simd ?? true) ? simdArena((kAllocRows + 1 + 3 * kAlloc) * n + 10) : undefined;
+  const arena = n >= SIMD_MIN_LENGTH && (options.simd ?? true) ? SimdArena.tryCreate((kAllocRows + 1 + 3 * kAlloc) * n + 10) : undefined;
   const SK: SimdKernels | undefined = arena?.simd === true ? arena.kernels : undefined;
 
   // r = M(b − A x0).
@@ -745,20 +744,6 @@ export function gcrodr(A: OperatorLike, b: Float64Array, options: GcroDrOptions 
 
 /** Vectors at least this long use the SIMD kernels: from n = 1024 the arena and call overhead are repaid (measured on a Darcy sequence: 0.5× the time at n = 1024, 0.9× at 256); summation order then differs from the JS loops, which can move a convergence near-tie by an iteration. */
 const SIMD_MIN_LENGTH = 1024;
-
-/**
- * An arena of `length` doubles for the SIMD path, or undefined (use the JS loops) when SIMD is
- * unavailable or the memory cannot be had (beyond 4 GiB, or refused by the engine).
- */
-function simdArena(length: number): SimdArena | undefined {
-  if (length > SIMD_ARENA_MAX_LENGTH || !simdAvailable()) return undefined;
-  try {
-    return new SimdArena(length);
-  } catch (err) {
-    if (err instanceof OptkitError && err.code === 'LIMIT_EXCEEDED') return undefined;
-    throw err;
-  }
-}
 
 /**
  * y (at yo) ← y + α·Σ_{i<rows} x_i·A_i with row i of A at ao + i·n: core's gemvT with β = 1 on the

@@ -14,7 +14,6 @@ import {
   checkOption,
   dot,
   generateUniqueFunction,
-  SIMD_ARENA_MAX_LENGTH,
   SimdArena,
   simdAvailable,
   type OperatorLike,
@@ -150,7 +149,7 @@ export function gmres(A: OperatorLike, b: Float64Array, options: GmresOptions = 
   const m = Math.max(1, Math.min(restartOpt, n, Math.max(maxIter, 1)));
   const V: Float64Array[] = [];
   // The basis, w and u go into one SIMD arena when the wasm kernels run Gram–Schmidt and V·y.
-  const simdArena = ortho === 'mgs' && n >= GENERATE_MIN_LENGTH && (options.simd ?? true) ? gramSchmidtArena((m + 2) * n + 4) : undefined;
+  const simdArena = ortho === 'mgs' && n >= GENERATE_MIN_LENGTH && (options.simd ?? true) ? SimdArena.tryCreate((m + 2) * n + 4) : undefined;
   // m basis vectors: v_m would only be needed to continue past the restart.
   const basis = simdArena !== undefined ? simdArena.alloc(m * n) : new Float64Array(m * n);
   for (let i = 0; i < m; i++) V.push(basis.subarray(i * n, (i + 1) * n));
@@ -276,20 +275,6 @@ export function gmres(A: OperatorLike, b: Float64Array, options: GmresOptions = 
     if (reason === undefined && iterations >= maxIter) reason = 'maxIter';
   }
   return finish(reason === 'converged', iterations, reason, lastTrue, matvecs);
-}
-
-/**
- * An arena of `length` doubles for the SIMD Gram–Schmidt, or undefined (use the JS loops) when SIMD
- * is unavailable or the memory cannot be had (beyond 4 GiB, or refused by the engine).
- */
-function gramSchmidtArena(length: number): SimdArena | undefined {
-  if (length > SIMD_ARENA_MAX_LENGTH || !simdAvailable()) return undefined;
-  try {
-    return new SimdArena(length);
-  } catch (err) {
-    if (err instanceof OptkitError && err.code === 'LIMIT_EXCEEDED') return undefined;
-    throw err;
-  }
 }
 
 /** out = op·x, copying when an operator written elsewhere returns a new vector instead of filling out. */
