@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BR_IF, END, F64, I32, LOOP, i32Const, localGet, name, section, simd, sleb, uleb, vec } from './wasm-asm.js';
+import { BR_IF, END, F64, I32, LOOP, assembleModule, i32Const, localGet, name, section, simd, sleb, uleb, vec } from './wasm-asm.js';
 
 describe('wasm-asm', () => {
   it('LEB128 encodings match the specification examples', () => {
@@ -34,5 +34,24 @@ describe('wasm-asm', () => {
     expect(wasm.validate(buf)).toBe(true);
     const { instance } = await wasm.instantiate(buf);
     expect((instance.exports.add5 as (x: number) => number)(37)).toBe(42);
+  });
+
+  it('assembleModule builds a module on an imported memory (plain or shared) and refuses non-bytes', async () => {
+    type Wasm = { validate(b: Uint8Array): boolean; Memory: new (d: object) => object; instantiate(b: Uint8Array, i: object): Promise<{ instance: { exports: Record<string, unknown> } }> };
+    const wasm = (globalThis as unknown as { WebAssembly: Wasm }).WebAssembly;
+    // (func (param i32) (result i32) (i32.load (local.get 0)))
+    const spec = { name: 'peek', params: [I32], results: [I32], locals: [] as [number, number][], body: [...localGet(0), 0x28, 2, 0] };
+    const plain = assembleModule([spec]);
+    expect(wasm.validate(plain)).toBe(true);
+    const memory = new wasm.Memory({ initial: 1 }) as { buffer: ArrayBuffer };
+    new Int32Array(memory.buffer)[1] = 1234;
+    const { instance } = await wasm.instantiate(plain, { env: { memory } });
+    expect((instance.exports.peek as (a: number) => number)(4)).toBe(1234);
+    const shared = assembleModule([spec], { maxPages: 2, shared: true });
+    expect(wasm.validate(shared)).toBe(true);
+    const sharedMemory = new wasm.Memory({ initial: 1, maximum: 2, shared: true });
+    await expect(wasm.instantiate(shared, { env: { memory: sharedMemory } })).resolves.toBeDefined();
+    expect(() => assembleModule([spec], { shared: true })).toThrow(/maxPages/);
+    expect(() => assembleModule([{ ...spec, body: [[1, 2] as unknown as number] }])).toThrow(/bad byte/);
   });
 });

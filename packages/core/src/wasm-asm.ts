@@ -72,3 +72,44 @@ export const END = 0x0b;
 export const BR_IF = 0x0d;
 /** A SIMD instruction: prefix 0xfd and the opcode as unsigned LEB128. */
 export const simd = (op: number): number[] => [0xfd, ...uleb(op)];
+
+/** One function of a module built by {@link assembleModule}. */
+export interface FunctionSpec {
+  /** Export name. */
+  name: string;
+  /** Parameter value types. */
+  params: number[];
+  /** Result value types (none when absent). */
+  results?: number[];
+  /** Local declarations after the parameters: [count, type] groups. */
+  locals: [number, number][];
+  /** Instructions, without the final `end`. */
+  body: number[];
+}
+
+/**
+ * A module of the given functions (type i and function i per spec, each exported under its name)
+ * that imports its memory as `env.memory`: min 1 page, and with `maxPages` a maximum (required when
+ * `shared`). Throws when an element is not a byte, since a nested array or a typo would otherwise
+ * turn into a 0 (the `unreachable` opcode).
+ */
+export function assembleModule(specs: FunctionSpec[], memory: { maxPages?: number; shared?: boolean } = {}): Uint8Array {
+  const types = specs.map((f) => [0x60, ...vec(f.params.map((p) => [p])), ...vec((f.results ?? []).map((r) => [r]))]);
+  if (memory.shared && memory.maxPages === undefined) throw new Error('wasm-asm: a shared memory needs maxPages');
+  const limits = memory.maxPages === undefined ? [0x00, ...uleb(1)] : [memory.shared ? 0x03 : 0x01, ...uleb(1), ...uleb(memory.maxPages)];
+  const imports = [[...name('env'), ...name('memory'), 0x02, ...limits]];
+  const code = specs.map((f) => {
+    const body = [...vec(f.locals.map(([count, type]) => [...uleb(count), type])), ...f.body, END];
+    return [...uleb(body.length), ...body];
+  });
+  const bytes = [
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, vec(types)),
+    ...section(2, vec(imports)),
+    ...section(3, vec(specs.map((_, k) => uleb(k)))),
+    ...section(7, vec(specs.map((f, k) => [...name(f.name), 0x00, ...uleb(k)]))),
+    ...section(10, vec(code)),
+  ];
+  if (!bytes.every((b) => Number.isInteger(b) && b >= 0 && b <= 255)) throw new Error('wasm-asm: bad byte in the assembled module');
+  return new Uint8Array(bytes);
+}

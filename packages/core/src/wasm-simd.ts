@@ -24,7 +24,7 @@
  * plain JS loops over its memory.
  */
 import { OptkitError, assertFiniteNumber, checkOption } from './errors.js';
-import { BLOCK, BR_IF, END, F64, F64_ADD, F64_MUL, I32, I32_ADD, I32_AND, I32_GE_U, I32_LT_U, I32_SHL, LOOP, V128, i32Const, localGet, localSet, name, section, simd, sleb, uleb, vec } from './wasm-asm.js';
+import { BLOCK, BR_IF, END, F64, F64_ADD, F64_MUL, I32, I32_ADD, I32_AND, I32_GE_U, I32_LT_U, I32_SHL, LOOP, V128, assembleModule, i32Const, localGet, localSet, simd, uleb, type FunctionSpec } from './wasm-asm.js';
 
 // ---------------------------------------------------------------------------------------------
 // The assembler (wasm-asm.ts) and the opcodes the kernels use.
@@ -45,15 +45,6 @@ const F64X2_MUL = simd(0xf2);
 /** Address of element i (a byte index) of the vector whose byte address is in local `base`. */
 const at = (base: number, i: number) => [...get(base), ...get(i), I32_ADD];
 
-/** The kernels' parameter lists: element offsets (i32) into the memory, lengths (i32), scalars (f64). */
-interface FunctionSpec {
-  name: string;
-  params: number[];
-  result: number | undefined;
-  /** Local declarations after the parameters: [count, type] groups. */
-  locals: [number, number][];
-  body: number[];
-}
 
 /**
  * The common loop of every kernel. `pointers` are the locals holding element offsets, turned into
@@ -124,7 +115,7 @@ function axpyDotSpec(): FunctionSpec {
   return {
     name: 'axpyDot',
     params: [F64, I32, I32, I32, I32],
-    result: F64,
+    results: [F64],
     locals: [[3, I32], [2, F64], [5, V128]],
     body: [
       ...get(alpha), ...F64X2_SPLAT, ...set(al),
@@ -148,7 +139,7 @@ function axpySquaresSpec(): FunctionSpec {
   return {
     name: 'axpySquares',
     params: [F64, I32, I32, I32],
-    result: F64,
+    results: [F64],
     locals: [[3, I32], [2, F64], [5, V128]],
     body: [
       ...get(alpha), ...F64X2_SPLAT, ...set(al),
@@ -171,7 +162,7 @@ function dotSpec(): FunctionSpec {
   return {
     name: 'dot',
     params: [I32, I32, I32],
-    result: F64,
+    results: [F64],
     locals: [[3, I32], [1, F64], [2, V128]],
     body: [
       ...streamLoop([x, y], n, i, end4, end, step, [...get(s), ...at(x, i), ...F64_LOAD, ...at(y, i), ...F64_LOAD, F64_MUL, F64_ADD, ...set(s)]),
@@ -187,7 +178,6 @@ function scaleCopySpec(): FunctionSpec {
   return {
     name: 'scaleCopy',
     params: [F64, I32, I32, I32],
-    result: undefined,
     locals: [[3, I32], [1, V128]],
     body: [
       ...get(scale), ...F64X2_SPLAT, ...set(sc),
@@ -203,7 +193,6 @@ function axpySpec(): FunctionSpec {
   return {
     name: 'axpy',
     params: [F64, I32, I32, I32],
-    result: undefined,
     locals: [[3, I32], [1, F64], [3, V128]],
     body: [...get(alpha), ...F64X2_SPLAT, ...set(al), ...streamLoop([v, w], n, i, end4, end, step, axpyScalar(w, v, alpha, i, a))],
   };
@@ -233,7 +222,6 @@ function combine4Spec(accumulate: boolean): FunctionSpec {
   return {
     name: accumulate ? 'accumulate4' : 'combine4',
     params: [F64, F64, F64, F64, I32, I32, I32, I32],
-    result: undefined,
     locals: [[6, I32], [4, V128]],
     body: [
       ...[0, 1, 2, 3].flatMap((k) => [...get(y0 + k), ...F64X2_SPLAT, ...set(s0 + k)]),
@@ -243,35 +231,13 @@ function combine4Spec(accumulate: boolean): FunctionSpec {
   };
 }
 
-/**
- * The module's bytes: one type and one function per kernel, the memory imported as `env.memory`,
- * the kernels exported by name.
- */
-function assembleModule(): Uint8Array {
-  const specs = [axpyDotSpec(), axpySquaresSpec(), dotSpec(), scaleCopySpec(), axpySpec(), combine4Spec(false), combine4Spec(true)];
-  const types = specs.map((f) => [0x60, ...vec(f.params.map((p) => [p])), ...(f.result === undefined ? [0] : [1, f.result])]);
-  const imports = [[...name('env'), ...name('memory'), 0x02, 0x00, ...uleb(1)]]; // memory, limits: min 1 page, no max
-  const functions = specs.map((_, k) => uleb(k));
-  const exports = specs.map((f, k) => [...name(f.name), 0x00, ...uleb(k)]);
-  const code = specs.map((f) => {
-    const body = [...vec(f.locals.map(([count, type]) => [...uleb(count), type])), ...f.body, END];
-    return [...uleb(body.length), ...body];
-  });
-  const bytes = [
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vec(types)),
-    ...section(2, vec(imports)),
-    ...section(3, vec(functions)),
-    ...section(7, vec(exports)),
-    ...section(10, vec(code)),
-  ];
-  // A nested array or a typo would silently become a 0 byte (the `unreachable` opcode).
-  if (!bytes.every((b) => Number.isInteger(b) && b >= 0 && b <= 255)) throw new Error('wasm-simd: bad byte in the assembled module');
-  return new Uint8Array(bytes);
+/** The module's bytes: one function per kernel, exported by name; the memory is imported as `env.memory`. */
+function kernelModule(): Uint8Array {
+  return assembleModule([axpyDotSpec(), axpySquaresSpec(), dotSpec(), scaleCopySpec(), axpySpec(), combine4Spec(false), combine4Spec(true)]);
 }
 
 /** The assembled module, built once when this file loads (a few hundred bytes). */
-const MODULE_BYTES = assembleModule();
+const MODULE_BYTES = kernelModule();
 
 /**
  * The part of the WebAssembly JS API used here, typed locally: the project's TypeScript libraries

@@ -30,7 +30,7 @@ import { wasmAsm } from '@optkit/core';
 // ---------------------------------------------------------------------------------------------
 // The assembler is core's (wasmAsm); the opcodes used here.
 
-const { I32, F64, V128, uleb, name, section, vec, simd, F64_ADD, I32_ADD, I32_AND, I32_SHL, I32_LT_U, I32_GE_U, BLOCK, LOOP, END, BR_IF } = wasmAsm;
+const { I32, F64, V128, uleb, simd, F64_ADD, I32_ADD, I32_AND, I32_SHL, I32_LT_U, I32_GE_U, BLOCK, LOOP, END, BR_IF } = wasmAsm;
 const get = wasmAsm.localGet;
 const set = wasmAsm.localSet;
 const i32 = wasmAsm.i32Const;
@@ -56,14 +56,7 @@ const LANE = (k: number) => [...simd(0x21), k];
 /** Byte address of element i (a byte index) of the array whose byte address is in local `base`. */
 const at = (base: number, i: number) => [...get(base), ...get(i), I32_ADD];
 
-interface FunctionSpec {
-  name: string;
-  params: number[];
-  /** Result types (none when absent). */
-  results?: number[];
-  locals: [number, number][];
-  body: number[];
-}
+type FunctionSpec = wasmAsm.FunctionSpec;
 
 /**
  * The loop shared by the kernels: `pointers` (element offsets) become byte addresses, then
@@ -253,25 +246,9 @@ function lambApplySpec(): FunctionSpec {
 /** Most 64 KiB pages of a wasm32 memory (4 GiB). */
 export const SIMD_MAX_PAGES = 65536;
 
+/** The module: one function per kernel, exported by name, on an imported SHARED memory of at most SIMD_MAX_PAGES. */
 function assembleModule(): Uint8Array {
-  const specs = [lionPlainSpec(), lionDecayedSpec(), adamwSpec(), lambDirectionSpec(false), lambDirectionSpec(true), lambApplySpec()];
-  const types = specs.map((f) => [0x60, ...vec(f.params.map((p) => [p])), ...vec((f.results ?? []).map((r) => [r]))]);
-  // Memory import, limits flag 3: a maximum is given and the memory is shared.
-  const imports = [[...name('env'), ...name('memory'), 0x02, 0x03, ...uleb(1), ...uleb(SIMD_MAX_PAGES)]];
-  const code = specs.map((f) => {
-    const body = [...vec(f.locals.map(([count, type]) => [...uleb(count), type])), ...f.body, END];
-    return [...uleb(body.length), ...body];
-  });
-  const bytes = [
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vec(types)),
-    ...section(2, vec(imports)),
-    ...section(3, vec(specs.map((_, k) => uleb(k)))),
-    ...section(7, vec(specs.map((f, k) => [...name(f.name), 0x00, ...uleb(k)]))),
-    ...section(10, vec(code)),
-  ];
-  if (!bytes.every((b) => Number.isInteger(b) && b >= 0 && b <= 255)) throw new Error('parallel-simd: bad byte in the assembled module');
-  return new Uint8Array(bytes);
+  return wasmAsm.assembleModule([lionPlainSpec(), lionDecayedSpec(), adamwSpec(), lambDirectionSpec(false), lambDirectionSpec(true), lambApplySpec()], { maxPages: SIMD_MAX_PAGES, shared: true });
 }
 
 /** The WebAssembly JS API used here, typed locally (the project's TypeScript libraries omit it). */
