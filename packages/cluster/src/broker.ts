@@ -38,6 +38,11 @@
  *   a message.
  * - MMI (RFC 8): `mmi.service` answers `"200"`/`"404"`, other `mmi.*` `"501"`. `optkit.status` answers an
  *   optkit payload whose `header` is {@link BrokerStats}.
+ * - optkit, in-process clients ({@link Broker.connectLocal}): a client in the broker's own process
+ *   (a job driver hosting the broker for remote workers) hands requests to the broker by a function
+ *   call and gets replies by callback. Its tasks share the queues, dispatch, deadlines, re-queueing
+ *   and limits of socket clients; only the client ↔ broker hop (two ZeroMQ sends, four thread
+ *   wake-ups) is gone. It is trusted as the process itself is: CURVE does not apply to it.
  * - Malformed input never stops the broker: messages breaking MDP (wrong protocol header, missing
  *   delimiter, truncated, unknown command, garbage) are dropped and counted; a request whose optkit
  *   header has another version is refused with PROTOCOL; frames over `limits.maxFrameBytes` are refused
@@ -57,6 +62,7 @@ import {
   brokerReply,
   brokerRequest,
   parseBrokerInbound,
+  serviceName as parseServiceName,
   type Frame,
 } from './mdp.js';
 import { ZapHandler, assertZ85Key, curveServerOptions, type KeyPair } from './security.js';
@@ -91,6 +97,23 @@ export interface BrokerOptions {
   log?: (line: string) => void;
 }
 
+/** An in-process client's handle ({@link Broker.connectLocal}). */
+export interface LocalBrokerClient {
+  /**
+   * Queues one request for `service` (its body as a socket client would send it: an optkit payload,
+   * or any frames for a plain MDP request). Never blocks; the reply or error reply comes to the
+   * callback given to `connectLocal`, always asynchronously (never from inside this call). The body's
+   * bytes are referenced, not copied, until the task is answered (a re-queued task is sent again from
+   * them): do not change them before then. Throws UNAVAILABLE after {@link close} or once the broker
+   * is closed, INVALID_ARGUMENT for a service name MDP does not allow or an empty body.
+   */
+  request(service: string, body: readonly Frame[]): void;
+  /** Stops delivering replies to this client (replies still due are dropped and counted undeliverable). Idempotent. */
+  close(): void;
+  /** Whether requests can still be made (false after close or once the broker is closed). */
+  readonly open: boolean;
+}
+
 /** Per-service figures in {@link BrokerStats}. */
 export interface ServiceStats {
   name: string;
@@ -115,6 +138,8 @@ export interface BrokerStats {
    */
   processes: number;
   idleWorkers: number;
+  /** Clients in the broker's own process ({@link Broker.connectLocal}) now connected. */
+  localClients: number;
   services: ServiceStats[];
   /** Requests waiting for a worker, all services. */
   queueDepth: number;
@@ -217,6 +242,16 @@ const STATUS_OF: Record<string, string> = {
 
 const idKey = (id: Buffer): string => id.toString('latin1');
 
+/**
+ * In-process clients get routing ids of this length starting with a zero byte. No socket peer can
+ * have one: libzmq generates 5-byte ids starting with 0, and refuses peer-chosen ids starting with 0.
+ */
+const LOCAL_ID_BYTES = 12;
+const isLocalId = (id: Buffer): boolean => id.byteLength === LOCAL_ID_BYTES && id[0] === 0;
+
+const asBuffer = (f: Frame): Buffer =>
+  Buffer.isBuffer(f) ? f : typeof f === 'string' ? Buffer.from(f, 'utf8') : Buffer.from(f.buffer, f.byteOffset, f.byteLength);
+
 /** A Majordomo (MDP 0.1) broker with heartbeats, task re-queueing, status and optional CURVE. */
 export class Broker {
   readonly heartbeatIntervalMs: number;
@@ -237,6 +272,11 @@ export class Broker {
   private readonly services = new Map<string, Service>();
   private readonly workers = new Map<string, Worker>();
   private readonly pending = new Map<string, Task>();
+  /** Reply callbacks of in-process clients, by routing-id key. */
+  private readonly localClients = new Map<string, (body: Buffer[]) => void>();
+  /** What to call for each in-process client when the broker closes. */
+  private readonly localClosers = new Map<string, () => void>();
+  private nextLocalClient = 1;
   private readonly completed = new Set<string>();
   private readonly completedRing: (string | undefined)[] = [];
   private completedNext = 0;
@@ -363,10 +403,66 @@ export class Broker {
     this.zap.allow(key);
   }
 
+  /**
+   * A client in this process: requests enter the broker's queues by a function call and replies come
+   * back by `onReply(body)` (the reply body frames: an optkit payload, or MDP status frames for a
+   * plain request), without the ZeroMQ hop a socket client pays. `onClosed` is called once, in a
+   * microtask, when the broker closes (its pending tasks will get no reply). `ClusterClient({broker})`
+   * wraps this.
+   */
+  connectLocal(onReply: (body: Buffer[]) => void, onClosed?: () => void): LocalBrokerClient {
+    if (typeof onReply !== 'function') throw new OptkitError('INVALID_ARGUMENT', 'Broker.connectLocal: onReply must be a function', 'onReply');
+    if (onClosed !== undefined && typeof onClosed !== 'function') throw new OptkitError('INVALID_ARGUMENT', 'Broker.connectLocal: onClosed must be a function', 'onClosed');
+    if (this.closed) throw new OptkitError('UNAVAILABLE', 'Broker.connectLocal: the broker is closed', 'broker');
+    const id = Buffer.alloc(LOCAL_ID_BYTES);
+    id.write('local', 1, 'latin1');
+    id.writeUIntBE(this.nextLocalClient++, LOCAL_ID_BYTES - 6, 6);
+    const key = idKey(id);
+    this.localClients.set(key, onReply);
+    if (onClosed) this.localClosers.set(key, onClosed);
+    const broker = this;
+    return {
+      get open() {
+        return !broker.closed && broker.localClients.has(key);
+      },
+      request(service: string, body: readonly Frame[]): void {
+        if (broker.closed || !broker.localClients.has(key)) {
+          throw new OptkitError('UNAVAILABLE', `Broker: ${broker.closed ? 'the broker is' : 'this local client is'} closed`, 'broker');
+        }
+        const name = typeof service === 'string' ? parseServiceName(Buffer.from(service, 'utf8')) : { kind: 'invalid' as const, reason: 'service name is not a string' };
+        if (typeof name !== 'string') throw new OptkitError('INVALID_ARGUMENT', `Broker local request: ${name.reason}`, 'service');
+        if (!Array.isArray(body) || body.length === 0) throw new OptkitError('INVALID_ARGUMENT', 'Broker local request: the body needs at least one frame', 'body');
+        const buffers = body.map(asBuffer);
+        try {
+          broker.onClient(id, name, buffers);
+        } catch (err) {
+          broker.counters.malformed++;
+          broker.log?.(`broker: error handling a local request: ${(err as Error).message}`);
+        }
+      },
+      close(): void {
+        broker.localClients.delete(key);
+        broker.localClosers.delete(key);
+      },
+    };
+  }
+
   /** Stops serving: closes the sockets and timers. Pending tasks are dropped (clients retry elsewhere). */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    const closers = [...this.localClosers.values()];
+    this.localClients.clear();
+    this.localClosers.clear();
+    for (const notify of closers) {
+      queueMicrotask(() => {
+        try {
+          notify();
+        } catch (err) {
+          this.log?.(`broker: a local client's close callback threw: ${(err as Error).message}`);
+        }
+      });
+    }
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     this.socket.close();
@@ -400,6 +496,7 @@ export class Broker {
       workers: this.workers.size,
       processes: processes.size,
       idleWorkers,
+      localClients: this.localClients.size,
       services,
       queueDepth,
       inFlight,
@@ -537,17 +634,17 @@ export class Broker {
   private onInternal(client: Buffer, serviceName: string, body: Buffer[], id: string | undefined): void {
     if (serviceName === OPTKIT_STATUS) {
       const frames = encodePayload({ ...(id !== undefined ? { id } : {}), service: OPTKIT_STATUS, header: this.stats() as unknown as Record<string, unknown> });
-      this.enqueue(brokerReply(client, serviceName, frames));
+      this.replyTo(client, serviceName, frames);
       return;
     }
     if (serviceName === MMI_SERVICE) {
       const name = body[0]?.toString('utf8') ?? '';
       const s = this.services.get(name);
       const code = name === OPTKIT_STATUS || name === MMI_SERVICE || (s !== undefined && s.workers.size > 0) ? '200' : '404';
-      this.enqueue(brokerReply(client, serviceName, [code]));
+      this.replyTo(client, serviceName, [code]);
       return;
     }
-    this.enqueue(brokerReply(client, serviceName, ['501']));
+    this.replyTo(client, serviceName, ['501']);
   }
 
   private onReady(sender: Buffer, serviceName: string, process?: string): void {
@@ -643,7 +740,7 @@ export class Broker {
     }
     this.remember(task.key);
     this.counters.replies++;
-    this.enqueue(brokerReply(task.client, task.service.name, body));
+    this.replyTo(task.client, task.service.name, body);
   }
 
   private remember(key: string): void {
@@ -797,7 +894,7 @@ export class Broker {
     this.counters.errors++;
     const status = code === 'UNAVAILABLE' && message.includes('no worker for service') ? '404' : (STATUS_OF[code] ?? '500');
     const body: Frame[] = ours ? encodePayload({ ...(id !== undefined ? { id } : {}), service, error: { code, message } }) : [status, message];
-    this.enqueue(brokerReply(client, service, body));
+    this.replyTo(client, service, body);
   }
 
   // ------------------------------------------------------------------------------------------
@@ -805,6 +902,30 @@ export class Broker {
   // to libzmq at once, or the returned promise is already rejected with EAGAIN / EHOSTUNREACH), so no
   // send is ever left in progress and the broker needs no outgoing queue: each message goes out the
   // moment it is made, without a promise hop per message.
+
+  /**
+   * A reply (or error reply) to a client: over the ROUTER, or to an in-process client's callback in a
+   * microtask, so a local client never sees its reply from inside its own `request` call.
+   */
+  private replyTo(client: Buffer, service: string, body: readonly Frame[]): void {
+    if (!isLocalId(client)) {
+      this.enqueue(brokerReply(client, service, body));
+      return;
+    }
+    const deliver = this.localClients.get(idKey(client));
+    if (!deliver || this.closed) {
+      this.counters.undeliverable++;
+      return;
+    }
+    const buffers = body.map(asBuffer);
+    queueMicrotask(() => {
+      try {
+        deliver(buffers);
+      } catch (err) {
+        this.log?.(`broker: a local client's reply callback threw: ${(err as Error).message}`);
+      }
+    });
+  }
 
   private enqueue(frames: Frame[]): void {
     if (this.closed) return;

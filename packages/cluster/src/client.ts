@@ -13,16 +13,27 @@
  * Error replies are final (not retried): the handler ran and failed, or the broker refused the
  * request. They reject with an OptkitError carrying the remote code (REMOTE_ERROR for plain errors,
  * TIMEOUT for a task past its deadline, NOT_FOUND / UNAVAILABLE for a service nobody serves).
+ *
+ * In-process broker: `new ClusterClient({broker})` talks to a {@link Broker} in this same process
+ * through {@link Broker.connectLocal} instead of a socket (a job driver that hosts the broker its
+ * remote workers connect to). Everything above holds unchanged; the client ↔ broker ZeroMQ hop is
+ * gone, which on loopback is most of the broker's per-task overhead (see the `cluster.broker`
+ * benchmark). Once the broker closes, pending and new requests fail with UNAVAILABLE at once.
  */
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { Dealer } from 'zeromq';
 import { OptkitError, checkOption, type JobExecutor, type JobReply, type JobRequest, type MapOptions, type OptkitErrorCode, type SubmitOptions } from '@optkit/core';
+import type { Broker, LocalBrokerClient } from './broker.js';
 import { clientConfigSchema, parseConfig, type ClientConfig } from './config.js';
 import { OPTKIT_STATUS, clientRequest, parseClientReply, type Frame } from './mdp.js';
 import { decodePayload, encodePayload, resolveLimits, type WireLimits } from './wire.js';
 
-export interface ClusterClientOptions extends ClientConfig {
+export interface ClusterClientOptions extends Omit<ClientConfig, 'connect'> {
+  /** The broker's endpoint (e.g. `tcp://host:5555`); exactly one of `connect` and `broker`. */
+  connect?: string;
+  /** A broker in this process, reached by function call instead of a socket (no `curve` then). */
+  broker?: Broker;
   /** Size limits on replies (defaults: wire.ts DEFAULT_WIRE_LIMITS). */
   limits?: Partial<WireLimits>;
   /**
@@ -106,8 +117,10 @@ export function attemptGraceMs(timeoutMs: number): number {
  * `retries` 3, `concurrency` 64 for `map`, `curve` none.
  */
 export class ClusterClient implements JobExecutor {
+  /** The broker's endpoint, or `in-process` for a client of a {@link Broker} in this process. */
   readonly endpoint: string;
-  private readonly socket: Dealer;
+  private readonly socket?: Dealer;
+  private readonly local?: LocalBrokerClient;
   private readonly pending = new Map<string, Pending>();
   private readonly prefix = randomBytes(6).toString('hex');
   private counter = 0;
@@ -122,21 +135,37 @@ export class ClusterClient implements JobExecutor {
   private readonly counters = { sent: 0, resent: 0, replies: 0, duplicates: 0, invalid: 0, reconnects: 0 };
 
   constructor(options: ClusterClientOptions) {
-    const { limits, wallClock = Date.now, ...config } = options;
+    if (!options || typeof options !== 'object') throw new OptkitError('INVALID_OPTION', 'ClusterClient: options must be an object', 'options');
+    const { limits, wallClock = Date.now, broker, ...config } = options;
     if (typeof wallClock !== 'function') throw new OptkitError('INVALID_OPTION', 'ClusterClient: option wallClock must be a function returning ms since the epoch', 'wallClock');
     this.wallClock = wallClock;
-    const parsed = parseConfig(clientConfigSchema, config, 'ClusterClient options');
-    this.endpoint = parsed.connect;
+    if (broker !== undefined) {
+      if (config.connect !== undefined) throw new OptkitError('INVALID_OPTION', 'ClusterClient: give either connect (an endpoint) or broker (one in this process), not both', 'broker');
+      if (config.curve !== undefined) throw new OptkitError('INVALID_OPTION', 'ClusterClient: curve does not apply to a broker in this process', 'curve');
+      if (!broker || typeof (broker as Partial<Broker>).connectLocal !== 'function') throw new OptkitError('INVALID_OPTION', 'ClusterClient: option broker must be a Broker', 'broker');
+    }
+    // With an in-process broker the endpoint is not used: validate the rest against a stand-in.
+    const parsed = parseConfig(clientConfigSchema, broker ? { ...config, connect: 'inproc://optkit-broker' } : config, 'ClusterClient options');
     this.timeoutMs = parsed.timeoutMs ?? 60_000;
     this.retries = parsed.retries ?? 3;
     this.concurrency = parsed.concurrency ?? 64;
     this.limits = resolveLimits(limits, 'ClusterClient');
-    this.socket = new Dealer({
+    if (broker) {
+      this.endpoint = 'in-process';
+      this.local = broker.connectLocal(
+        (body) => this.onReplyBody(body),
+        () => this.failAll('the in-process broker closed'),
+      );
+      return;
+    }
+    this.endpoint = parsed.connect;
+    const socket = new Dealer({
       linger: 0,
       maxMessageSize: this.limits.maxFrameBytes,
       ...(parsed.curve ? { curveServerKey: parsed.curve.serverKey, curvePublicKey: parsed.curve.publicKey, curveSecretKey: parsed.curve.secretKey } : {}),
     });
-    this.socket.events.on('disconnect', () => {
+    this.socket = socket;
+    socket.events.on('disconnect', () => {
       this.lost = true;
     });
     const back = () => {
@@ -146,9 +175,9 @@ export class ClusterClient implements JobExecutor {
       this.resendAll();
     };
     // Under CURVE the request can only go once the handshake is done; without it `connect` is enough.
-    this.socket.events.on(parsed.curve ? 'handshake' : 'connect', back);
-    this.socket.connect(this.endpoint);
-    void this.receive();
+    socket.events.on(parsed.curve ? 'handshake' : 'connect', back);
+    socket.connect(this.endpoint);
+    void this.receive(socket);
   }
 
   /** Sends one request to `service` and resolves with its reply. */
@@ -269,13 +298,20 @@ export class ClusterClient implements JobExecutor {
   close(): void {
     if (this.closedFlag) return;
     this.closedFlag = true;
-    for (const [id, p] of [...this.pending]) {
-      this.settle(id);
-      p.reject(new OptkitError('UNAVAILABLE', `ClusterClient: closed while ${p.service} task ${id} was pending`, 'client'));
-    }
-    this.socket.close();
+    this.failAll('closed');
+    this.socket?.close();
+    this.local?.close();
   }
 
+  /** Rejects every pending request with UNAVAILABLE (`why` completes "ClusterClient: ... while <task> was pending"). */
+  private failAll(why: string): void {
+    for (const [id, p] of [...this.pending]) {
+      this.settle(id);
+      p.reject(new OptkitError('UNAVAILABLE', `ClusterClient: ${why} while ${p.service} task ${id} was pending`, 'client'));
+    }
+  }
+
+  /** Sends attempt `p.attempt + 1` of task `id`; throws when it cannot be encoded or the in-process broker is closed. */
   private attempt(id: string, p: Pending): void {
     p.attempt++;
     p.body = encodePayload(
@@ -291,9 +327,11 @@ export class ClusterClient implements JobExecutor {
     );
     if (p.attempt === 1) this.counters.sent++;
     else this.counters.resent++;
-    this.send(clientRequest(p.service, p.body));
+    // The attempt window starts before the send, so a reply can never meet a window not yet opened.
     if (p.timer) clearTimeout(p.timer);
     p.timer = setTimeout(() => this.expire(id), p.timeoutMs + attemptGraceMs(p.timeoutMs));
+    if (this.local) this.local.request(p.service, p.body);
+    else this.send(clientRequest(p.service, p.body));
   }
 
   private expire(id: string): void {
@@ -301,7 +339,12 @@ export class ClusterClient implements JobExecutor {
     if (!p) return;
     if (p.retriesLeft > 0) {
       p.retriesLeft--;
-      this.attempt(id, p);
+      try {
+        this.attempt(id, p);
+      } catch (err) {
+        this.settle(id);
+        p.reject(err);
+      }
       return;
     }
     this.settle(id);
@@ -326,7 +369,7 @@ export class ClusterClient implements JobExecutor {
   }
 
   private send(frames: Frame[]): void {
-    const socket = this.socket;
+    const socket = this.socket!;
     this.sending = this.sending.then(
       () => (socket.closed ? undefined : socket.send(frames as Buffer[]).catch(() => undefined)),
       () => undefined,
@@ -341,9 +384,9 @@ export class ClusterClient implements JobExecutor {
     p.cleanup();
   }
 
-  private async receive(): Promise<void> {
+  private async receive(socket: Dealer): Promise<void> {
     try {
-      for await (const frames of this.socket) this.onMessage(frames);
+      for await (const frames of socket) this.onMessage(frames);
     } catch {
       // closed
     }
@@ -355,9 +398,14 @@ export class ClusterClient implements JobExecutor {
       this.counters.invalid++;
       return;
     }
+    this.onReplyBody(msg.body);
+  }
+
+  /** A reply body (optkit payload) from the broker, over the socket or from the in-process broker. */
+  private onReplyBody(body: Buffer[]): void {
     let payload;
     try {
-      payload = decodePayload(msg.body, this.limits);
+      payload = decodePayload(body, this.limits);
     } catch {
       this.counters.invalid++;
       return;

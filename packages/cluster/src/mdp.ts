@@ -129,7 +129,8 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-function serviceName(frame: Buffer | undefined, what = 'service name'): string | Invalid {
+/** The name in a service (or process-id) frame, or why it is not a valid one. */
+export function serviceName(frame: Buffer | undefined, what = 'service name'): string | Invalid {
   if (!frame || frame.byteLength === 0) return { kind: 'invalid', reason: `empty ${what}` };
   if (frame.byteLength > MAX_SERVICE_BYTES) return { kind: 'invalid', reason: `${what} over ${MAX_SERVICE_BYTES} bytes` };
   const name = frame.toString('utf8');

@@ -142,7 +142,7 @@ export function registerCluster(program: Command): void {
           const st = local.broker.stats();
           err(`optkit local: broker at ${local.endpoint}, ${st.processes} worker process${st.processes === 1 ? '' : 'es'} (${st.workers} connections)`);
           try {
-            if (driver) return await runWithProgress({ plugins, driver, config: opts.config!, connect: local.endpoint }, opts.out);
+            if (driver) return await runWithProgress({ plugins, driver, config: opts.config!, broker: local.broker }, opts.out);
             err('optkit local: serving until SIGINT (optkit cluster run <driver> --connect ' + local.endpoint + ')');
             await untilStopped();
             return 0;

@@ -5,6 +5,10 @@
  * - raw:    client (this process, DEALER) ↔ echo server process (ROUTER)
  * - broker: client (this process, DEALER, MDP client frames) ↔ broker process (optkit Broker) ↔
  *           worker process (MDP worker, `workerSlots` DEALER connections, default 2)
+ * - in-process broker: client and broker in this process (`Broker.connectLocal`, what
+ *           `ClusterClient({broker})` and `optkit cluster local` use: a job driver hosting the broker
+ *           its workers connect to) ↔ worker process. The same broker code and MDP worker as the
+ *           broker path, without the client ↔ broker hop.
  * - relay:  client ↔ relay process (ROUTER forwarding to one DEALER, no protocol logic, no limit on
  *           tasks in flight) ↔ worker process — the price of the extra hop alone, which any broker
  *           pays (context rows)
@@ -25,6 +29,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as zmq from 'zeromq';
 import { throwIfAborted, type BenchContext, type BenchResult, type BenchRow, type BenchmarkEntry } from '@optkit/core';
+import { Broker } from '../broker.js';
 import { clientRequest, type Frame } from '../mdp.js';
 import { encodePayload } from '../wire.js';
 
@@ -232,6 +237,56 @@ async function brokerPair(slots: number): Promise<Pair> {
   }
 }
 
+/**
+ * Client and broker in this process: requests enter the broker by `connectLocal` (as
+ * `ClusterClient({broker})` sends them), the MDP worker is a process of its own on tcp loopback.
+ */
+async function inProcessBrokerPair(slots: number): Promise<Pair> {
+  const broker = new Broker({ heartbeatIntervalMs: 1000, heartbeatLiveness: 3 });
+  const peers: Peer[] = [];
+  const waiting: { resolve: (frames: Buffer[]) => void; reject: (err: Error) => void }[] = [];
+  try {
+    const endpoint = await broker.bind('tcp://127.0.0.1:0');
+    // Replies resolve in arrival order (the benchmark only counts them), like the DEALER client.
+    const handle = broker.connectLocal(
+      (body) => waiting.shift()?.resolve(body),
+      () => {
+        for (const w of waiting.splice(0)) w.reject(new Error('cluster.broker: the in-process broker closed'));
+      },
+    );
+    peers.push(spawnPeer('mdp-worker', endpoint, String(slots)));
+    await peers[0].line('ready');
+    const request = (frames: Frame[]): Promise<Buffer[]> =>
+      new Promise<Buffer[]>((resolve, reject) => {
+        waiting.push({ resolve, reject });
+        handle.request('bench', frames);
+      });
+    return {
+      request,
+      async pipeline(make: () => Frame[], count: number, inFlight: number): Promise<void> {
+        let sent = 0;
+        const lane = async (): Promise<void> => {
+          while (sent < count) {
+            sent++;
+            await request(make());
+          }
+        };
+        await Promise.all(Array.from({ length: Math.min(inFlight, count) }, lane));
+      },
+      peers,
+      close() {
+        handle.close();
+        for (const p of peers) p.close();
+        void broker.close();
+      },
+    };
+  } catch (err) {
+    for (const p of peers) p.close();
+    await broker.close();
+    throw err;
+  }
+}
+
 /** Through a raw relay process to a worker process (no protocol logic). */
 async function relayPair(): Promise<Pair> {
   const peers: Peer[] = [spawnPeer('relay')];
@@ -325,8 +380,9 @@ export async function runBrokerBenchmark(ctx: BenchContext, options: BrokerBench
     { name: 'raw', make: rawPair, rtt: [], cpu: [], middleCpu: [], clientCpu: [], gbps: [] },
     { name: 'broker', make: () => brokerPair(slots), rtt: [], cpu: [], middleCpu: [], clientCpu: [], gbps: [] },
     { name: 'relay', make: relayPair, rtt: [], cpu: [], middleCpu: [], clientCpu: [], gbps: [] },
+    { name: 'in-process broker', make: () => inProcessBrokerPair(slots), rtt: [], cpu: [], middleCpu: [], clientCpu: [], gbps: [] },
   ];
-  const [raw, brk, relay] = sides;
+  const [raw, brk, relay, local] = sides;
   // All paths stay open for the whole run and the measurements interleave in small batches, so a
   // change in machine load (this VM is shared) hits every side alike.
   const pairs: Pair[] = [];
@@ -355,7 +411,10 @@ export async function runBrokerBenchmark(ctx: BenchContext, options: BrokerBench
   const rawRtt = median(raw.rtt);
   const brokerRtt = median(brk.rtt);
   const relayRtt = median(relay.rtt);
+  const localRtt = median(local.rtt);
   const overhead = brokerRtt - rawRtt;
+  const localOverhead = localRtt - rawRtt;
+  const localGbps = median(local.gbps);
   // Throughput: total bytes over total time would let one slow batch dominate; the median batch is steadier.
   const rawGbps = median(raw.gbps);
   const brokerGbps = median(brk.gbps);
@@ -389,6 +448,34 @@ export async function runBrokerBenchmark(ctx: BenchContext, options: BrokerBench
       ratio: brokerGbps / rawGbps,
       target: '≥ 0.7× raw ZeroMQ',
       pass: brokerGbps / rawGbps >= 0.7,
+    },
+    {
+      name: 'task round trip through an in-process broker (small task, 1 in flight; client and broker in one process, worker process)',
+      value: localRtt,
+      unit: 'µs',
+      higherIsBetter: false,
+      reference: { name: 'raw ZeroMQ DEALER-ROUTER round trip between two processes, same run', value: rawRtt },
+      ratio: rawRtt / localRtt,
+      target: 'broker overhead ≤ 100 µs per task',
+      pass: localOverhead <= 100,
+    },
+    {
+      name: 'in-process broker overhead per task (in-process broker − raw round trip, medians)',
+      value: localOverhead,
+      unit: 'µs',
+      higherIsBetter: false,
+      target: '≤ 100 µs',
+      pass: localOverhead <= 100,
+    },
+    {
+      name: `throughput of ${mb} MB Float64Array payloads through an in-process broker (${inFlight} in flight; client and broker in one process, worker process with ${slots} MDP connections)`,
+      value: localGbps,
+      unit: 'GB/s',
+      higherIsBetter: true,
+      reference: { name: 'raw ZeroMQ DEALER-ROUTER between two processes, same run', value: rawGbps },
+      ratio: localGbps / rawGbps,
+      target: '≥ 0.7× raw ZeroMQ',
+      pass: localGbps / rawGbps >= 0.7,
     },
     {
       name: 'context: round trip through a raw ZeroMQ relay process (DEALER → ROUTER → DEALER, no protocol logic)',
@@ -428,10 +515,10 @@ export async function runBrokerBenchmark(ctx: BenchContext, options: BrokerBench
   return {
     rows,
     notes: [
-      `round trip µs, p10/p50/p90 — raw ${fmt([q(raw.rtt, 0.1), rawRtt, q(raw.rtt, 0.9)], 1)}; broker ${fmt([q(brk.rtt, 0.1), brokerRtt, q(brk.rtt, 0.9)], 1)}; relay ${fmt([q(relay.rtt, 0.1), relayRtt, q(relay.rtt, 0.9)], 1)}`,
+      `round trip µs, p10/p50/p90 — raw ${fmt([q(raw.rtt, 0.1), rawRtt, q(raw.rtt, 0.9)], 1)}; broker ${fmt([q(brk.rtt, 0.1), brokerRtt, q(brk.rtt, 0.9)], 1)}; in-process broker ${fmt([q(local.rtt, 0.1), localRtt, q(local.rtt, 0.9)], 1)}; relay ${fmt([q(relay.rtt, 0.1), relayRtt, q(relay.rtt, 0.9)], 1)}`,
       `CPU µs per small task, all processes (median of batches) — raw ${median(raw.cpu).toFixed(1)}, broker ${median(brk.cpu).toFixed(1)}, relay ${median(relay.cpu).toFixed(1)}; middle process alone — broker ${median(brk.middleCpu).toFixed(1)}, relay ${median(relay.middleCpu).toFixed(1)}; client process alone — raw ${median(raw.clientCpu).toFixed(1)}, broker ${median(brk.clientCpu).toFixed(1)}, relay ${median(relay.clientCpu).toFixed(1)}`,
-      `throughput GB/s per batch — raw: ${fmt(raw.gbps, 2)}; broker: ${fmt(brk.gbps, 2)}; relay: ${fmt(relay.gbps, 2)}`,
-      `layout: every party in its own process on tcp loopback — raw: client ↔ echo server; broker: client ↔ broker ↔ MDP worker (${slots} connection${slots === 1 ? '' : 's'}, as a worker process with ${slots} pool thread${slots === 1 ? '' : 's'} holds); relay: client ↔ relay ↔ worker; the client is this process. Small task: ${smallBytes} body bytes (msgpack header + 8 float64), echoed, 1 in flight, ${Math.max(1, Math.ceil(roundTrips / rounds)) * rounds} timed round trips per side. Big task: ${bigBytes} payload bytes, answered with a small ack, ${inFlight} in flight, ${Math.max(1, Math.ceil(bigTasks / rounds)) * rounds} timed per side in batches of ${Math.max(1, Math.ceil(bigTasks / rounds))}. ${rounds} interleaved rounds. The broker and the relay move every byte over loopback twice, the raw pair once.`,
+      `throughput GB/s per batch — raw: ${fmt(raw.gbps, 2)}; broker: ${fmt(brk.gbps, 2)}; in-process broker: ${fmt(local.gbps, 2)}; relay: ${fmt(relay.gbps, 2)}`,
+      `layout: every party in its own process on tcp loopback — raw: client ↔ echo server; broker: client ↔ broker ↔ MDP worker (${slots} connection${slots === 1 ? '' : 's'}, as a worker process with ${slots} pool thread${slots === 1 ? '' : 's'} holds); in-process broker: client and broker in this process (Broker.connectLocal, as ClusterClient({broker}) and optkit cluster local) ↔ the same MDP worker; relay: client ↔ relay ↔ worker; the client is this process. Small task: ${smallBytes} body bytes (msgpack header + 8 float64), echoed, 1 in flight, ${Math.max(1, Math.ceil(roundTrips / rounds)) * rounds} timed round trips per side. Big task: ${bigBytes} payload bytes, answered with a small ack, ${inFlight} in flight, ${Math.max(1, Math.ceil(bigTasks / rounds)) * rounds} timed per side in batches of ${Math.max(1, Math.ceil(bigTasks / rounds))}. ${rounds} interleaved rounds. The broker and the relay move every byte over loopback twice, the raw pair and the in-process broker once.`,
     ],
   };
 }
