@@ -63,6 +63,22 @@ describe('optkit cluster run', () => {
     expect(lines.some((l) => /worker connections/.test(l))).toBe(false);
   }, 30_000);
 
+  it('runs a driver through a broker in this process (the client reaches it without a socket), progress polling included', async () => {
+    const plugins = await fixturePlugins();
+    const { broker } = await cluster();
+    const config = { job: { dim: 12, blocks: 3, rounds: 4, step: 0.5 } };
+    const lines: string[] = [];
+    const result = (await runClusterDriver({ plugins, driver: 'fx.descent', config, broker, statusEveryMs: 50, onProgress: (p, w) => lines.push(progressLine(p, w)) })) as { x: number[] };
+    const reference = (await plugins.registry.get('drivers', 'fx.descent').entry.run(config.job, localExecutor(plugins.loaded.map((l) => l.plugin)), {})) as { x: number[] };
+    expect(result.x).toEqual(reference.x);
+    expect(lines).toHaveLength(4);
+    expect(lines.some((l) => / workers 1$/.test(l))).toBe(true);
+    // Every task (and status poll) came from an in-process client, which is gone again afterwards.
+    const stats = broker.stats();
+    expect(stats.replies).toBeGreaterThanOrEqual(4);
+    expect(stats.localClients).toBe(0);
+  }, 30_000);
+
   it('loads the plugins a config file names (relative to the file) before looking the driver up', async () => {
     const { endpoint } = await cluster();
     const file = join(dir, 'with-plugins.json');
