@@ -4,8 +4,14 @@
  *
  * Behaviour (RFC 7 unless marked optkit):
  * - Workers register a service with READY; the broker dispatches requests for that service to idle
- *   workers least-recently-used first, one request per worker at a time, and queues requests while
- *   every worker is busy.
+ *   workers, one request per worker at a time, and queues requests while every worker is busy.
+ *   Which idle worker (optkit; RFC 7 leaves the choice open): one of the worker *process* with the
+ *   fewest tasks in flight (an optkit worker process holds a connection per pool thread, and
+ *   handing two tasks to one machine while another idles would halve throughput); among those, one
+ *   whose last task had the request's `affinity` (wire.ts: a placement hint, so a shard's task meets
+ *   the worker that has its data cached); among those, the least recently used. Only the first
+ *   {@link PICK_SCAN_LIMIT} idle workers in LRU order are considered, so dispatch stays O(1) per
+ *   task with thousands idle.
  * - Heartbeats: the broker sends HEARTBEAT to every worker each `heartbeatIntervalMs` and drops a worker
  *   it has heard nothing from (any command counts) for `heartbeatIntervalMs × heartbeatLiveness` (checked
  *   every min(interval/4, 100 ms)).
@@ -202,6 +208,8 @@ interface Service {
 
 interface Worker {
   id: Buffer;
+  /** The affinity of the last task dispatched to it (undefined: none yet, or it had none). */
+  lastAffinity?: string;
   key: string;
   /** The process it belongs to: `p` + the READY's process id, or `c` + its routing id for a plain READY. */
   process: string;
@@ -225,6 +233,8 @@ interface Task {
   hasTtl: boolean;
   /** Offset of the `ttl` value in body[0] (wire.ts TtlSlot), -1 when unknown. */
   ttlOffset: number;
+  /** The header's placement hint. */
+  affinity?: string;
   attempts: number;
   worker: Worker | null;
   /** Sitting in its service's queue (counted in `queued`). */
@@ -241,6 +251,9 @@ const STATUS_OF: Record<string, string> = {
 };
 
 const idKey = (id: Buffer): string => id.toString('latin1');
+
+/** How many idle workers (in LRU order) dispatch weighs against each other per task. */
+export const PICK_SCAN_LIMIT = 64;
 
 /**
  * In-process clients get routing ids of this length starting with a zero byte. No socket peer can
@@ -271,6 +284,8 @@ export class Broker {
 
   private readonly services = new Map<string, Service>();
   private readonly workers = new Map<string, Worker>();
+  /** Tasks in flight per worker process (Worker.process), all services. */
+  private readonly processBusy = new Map<string, number>();
   private readonly pending = new Map<string, Task>();
   /** Reply callbacks of in-process clients, by routing-id key. */
   private readonly localClients = new Map<string, (body: Buffer[]) => void>();
@@ -623,6 +638,7 @@ export class Broker {
     }
     const hasTtl = peek.kind === 'ours' && peek.ttl !== undefined;
     const task: Task = { key, id, service, client, body, ours, arrivedAt: now, hasTtl, ttlOffset: hasTtl ? ttlOffset : -1, attempts: 0, worker: null, inQueue: true, done: false };
+    if (peek.kind === 'ours' && peek.affinity !== undefined) task.affinity = peek.affinity;
     if (budget !== undefined) task.expiresAt = performance.now() + budget;
     this.pending.set(key, task);
     this.counters.requests++;
@@ -700,6 +716,7 @@ export class Broker {
       return;
     }
     worker.task = null;
+    this.releaseProcess(worker);
     task.worker = null;
     task.service.inFlight--;
     if (task.done) this.counters.duplicateReplies++;
@@ -772,13 +789,46 @@ export class Broker {
         this.fail(task, 'TIMEOUT', `broker: task ${task.id} passed its deadline while queued`);
         continue;
       }
-      const worker = service.idle.shift()!;
+      const worker = this.pickWorker(service, task);
       worker.task = task;
+      worker.lastAffinity = task.affinity;
+      this.processBusy.set(worker.process, (this.processBusy.get(worker.process) ?? 0) + 1);
       task.worker = worker;
       task.attempts++;
       service.inFlight++;
       this.enqueue(brokerRequest(worker.id, task.client, this.forwardBody(task, now)));
     }
+  }
+
+  /**
+   * Takes the idle worker `task` goes to out of `service.idle` (non-empty): least busy process first,
+   * then affinity, then least recently used (see the class comment).
+   */
+  private pickWorker(service: Service, task: Task): Worker {
+    const idle = service.idle;
+    if (idle.length === 1) return idle.pop()!;
+    const n = Math.min(idle.length, PICK_SCAN_LIMIT);
+    const affinity = task.affinity;
+    let best = 0;
+    let bestScore = Infinity;
+    for (let i = 0; i < n; i++) {
+      const w = idle[i];
+      // Load counts double, so affinity only breaks ties between equally loaded processes.
+      const score = 2 * (this.processBusy.get(w.process) ?? 0) + (affinity !== undefined && w.lastAffinity === affinity ? 0 : 1);
+      if (score < bestScore) {
+        bestScore = score;
+        best = i;
+        if (score === 0) break;
+      }
+    }
+    return best === 0 ? idle.shift()! : idle.splice(best, 1)[0];
+  }
+
+  /** One task fewer in flight on `worker`'s process. */
+  private releaseProcess(worker: Worker): void {
+    const left = (this.processBusy.get(worker.process) ?? 1) - 1;
+    if (left > 0) this.processBusy.set(worker.process, left);
+    else this.processBusy.delete(worker.process);
   }
 
   /** The body to dispatch: with `ttl` rewritten to the budget left at `now` when the header has one. */
@@ -811,6 +861,7 @@ export class Broker {
     const task = worker.task;
     worker.task = null;
     if (task) {
+      this.releaseProcess(worker);
       task.worker = null;
       service.inFlight--;
       if (!task.done) {

@@ -189,6 +189,9 @@ export class ClusterClient implements JobExecutor {
     if (!request || typeof request !== 'object' || !request.header || typeof request.header !== 'object') {
       return Promise.reject(new OptkitError('INVALID_ARGUMENT', `ClusterClient.submit(${service}): request must be {header: object, frames?: Uint8Array[]}`, 'request'));
     }
+    if (request.affinity !== undefined && (typeof request.affinity !== 'string' || request.affinity.length > 255)) {
+      return Promise.reject(new OptkitError('INVALID_ARGUMENT', `ClusterClient.submit(${service}): request.affinity must be a string of at most 255 characters`, 'request.affinity'));
+    }
     let timeoutMs: number;
     let retries: number;
     try {
@@ -316,7 +319,14 @@ export class ClusterClient implements JobExecutor {
     p.attempt++;
     p.body = encodePayload(
       // `ttl` is the budget; the absolute `deadline` is only for brokers and workers that predate it.
-      { id, service: p.service, ttl: p.timeoutMs, deadline: this.wallClock() + p.timeoutMs, header: p.request.header },
+      {
+        id,
+        service: p.service,
+        ttl: p.timeoutMs,
+        deadline: this.wallClock() + p.timeoutMs,
+        ...(p.request.affinity !== undefined ? { affinity: p.request.affinity } : {}),
+        header: p.request.header,
+      },
       (p.request.frames ?? []).map((bytes, i) => {
         if (!(bytes instanceof Uint8Array)) {
           throw new OptkitError('INVALID_ARGUMENT', `ClusterClient.submit(${p.service}): request.frames[${i}] is not a Uint8Array (use toFrame(typedArray))`, `request.frames[${i}]`);

@@ -133,6 +133,12 @@ describe('wire payload', () => {
       encode({ v: 1, ttl: 'soon', id: 'x' }),
       encode({ v: 1, ttl: null }),
       encode({ v: 1, header: { ttl: 5 } }), // nested: not the task's ttl
+      encode({ v: 1, affinity: 'bcd/shard-3' }),
+      encode({ v: 1, affinity: 'é-non-ascii' }),
+      encode({ v: 1, affinity: 7 }),
+      encode({ v: 1, affinity: null, id: 'x' }),
+      encode({ v: 1, header: { affinity: 'inner' } }), // nested: not the task's affinity
+      bytes(0x82, ...str('affinity'), ...str('a'), ...str('affinity'), 0x05), // duplicate key: last wins
       encode({ v: 2, ttl: 5 }),
       bytes(0x82, ...str('ttl'), 0x05, ...str('ttl'), 0xcd, 0x13, 0x88), // duplicate key: last wins
       bytes(0x82, ...str('ttl'), 0x05, ...str('ttl'), 0xc0), // ... also when the last is not a number
@@ -175,6 +181,8 @@ describe('wire payload', () => {
     expect(peekHeader(encode({ v: 1, id: 'c-2', ttl: 60_000, deadline: 1_764_000_060_000 }))).toEqual({ kind: 'ours', id: 'c-2', ttl: 60_000, deadline: 1_764_000_060_000 });
     expect(peekHeader(bytes(0x83, ...str('v'), 0x01, ...str('ttl'), 0x05, ...str('ttl'), 0xcd, 0x13, 0x88))).toEqual({ kind: 'ours', ttl: 5000 });
     expect(peekHeader(encode({ v: 1, ttl: Number.NaN }))).toEqual({ kind: 'ours' });
+    expect(peekHeader(encode({ v: 1, id: 't', affinity: 'bcd/7of8', ttl: 5 }))).toEqual({ kind: 'ours', id: 't', affinity: 'bcd/7of8', ttl: 5 });
+    expect(peekHeader(encode({ v: 1, affinity: 'é' }))).toEqual({ kind: 'ours', affinity: 'é' });
   });
 
   it('peekHeader agrees with full decoding on 8000 mutated and truncated headers', () => {
@@ -190,6 +198,7 @@ describe('wire payload', () => {
       // As the cluster client writes it now: the relative ttl (a uint16/uint32) first, then the deadline.
       encodePayload({ id: '3fa9c2d81b0e-2a', service: 'moe.shard', ttl: 60_000, deadline: 1_764_000_000_000 + 60_000, header: { step: 4 } }, [new Int32Array(3)])[0],
       encodePayload({ id: 'r', ttl: 12.75, header: { ttl: 3 } })[0],
+      encodePayload({ id: 'a-1', service: 'bcd.shard', ttl: 60_000, affinity: 'bcd/least-squares/1000x1024/1/1/8/gsq/matrix/0of2', header: { shard: 0 } })[0],
     ];
     let ours = 0;
     let rewritten = 0;

@@ -72,6 +72,12 @@ export interface WireHeader {
    * Host clock skew distorts it; used only when `ttl` is absent.
    */
   deadline?: number;
+  /**
+   * Placement hint (JobRequest.affinity): the broker prefers, among the least loaded idle workers,
+   * the one whose last task had the same affinity. Read by the broker's header scan, so it must be
+   * an ASCII string for the fast path (any other string still works, through the full decoder).
+   */
+  affinity?: string;
   /** Descriptors of frames 1..n, in order. */
   frames: FrameDescriptor[];
   /** The job's own header (JobRequest.header / JobReply.header). */
@@ -357,7 +363,7 @@ export function frameToArray(frame: Uint8Array, descriptor: FrameDescriptor): Wi
 export type HeaderPeek =
   | { kind: 'foreign' }
   | { kind: 'bad-version'; v: unknown }
-  | { kind: 'ours'; id?: string; ttl?: number; deadline?: number };
+  | { kind: 'ours'; id?: string; ttl?: number; deadline?: number; affinity?: string };
 
 /**
  * Where {@link peekHeader}'s in-place scan found the top-level `ttl` value: the byte offset of its
@@ -370,15 +376,16 @@ export interface TtlSlot {
 
 /**
  * Looks at a body's first frame, cheaply and without throwing, to tell an optkit request (a
- * MessagePack map with a `v` key) from a foreign MDP client's body: returns the task id, `ttl` and
- * (deprecated) `deadline` of an optkit header of the right version (each only when a finite number), `bad-version` for an optkit-looking header of another
+ * MessagePack map with a `v` key) from a foreign MDP client's body: returns the task id and
+ * `affinity` (when strings), `ttl` and (deprecated) `deadline` (when finite numbers) of an optkit
+ * header of the right version, `bad-version` for an optkit-looking header of another
  * version (so the broker can refuse it with PROTOCOL), and `foreign` for anything else (passed on
  * untouched; the broker assigns the task id).
  *
  * The broker calls this on every request, so it does not decode the header: {@link scanHeader} walks
  * the MessagePack structure in place (validating it as the decoder would: truncation, unknown type
- * bytes, map key types, trailing bytes) and reads only the top-level `v`, `id`, `ttl` and `deadline`
- * values; nothing of the job's own header is materialised. Rare shapes it does not settle (extension
+ * bytes, map key types, trailing bytes) and reads only the top-level `v`, `id`, `affinity`, `ttl`
+ * and `deadline` values; nothing of the job's own header is materialised. Rare shapes it does not settle (extension
  * types, non-numbers in `v`, non-ASCII keys or ids) go to the full decoder,
  * so the answer is always the one {@link peekDecoded} gives. When `slot` is given, it receives the
  * offset of the `ttl` value (see {@link TtlSlot}); the return value does not depend on it.
@@ -411,8 +418,9 @@ export function peekDecoded(frame: Uint8Array | undefined, maxHeaderBytes = DEFA
   }
   if (!isPlainObject(value) || !('v' in value)) return FOREIGN;
   if (value.v !== WIRE_VERSION) return { kind: 'bad-version', v: value.v };
-  const out: { kind: 'ours'; id?: string; ttl?: number; deadline?: number } = { kind: 'ours' };
+  const out: { kind: 'ours'; id?: string; ttl?: number; deadline?: number; affinity?: string } = { kind: 'ours' };
   if (typeof value.id === 'string') out.id = value.id;
+  if (typeof value.affinity === 'string') out.affinity = value.affinity;
   if (typeof value.ttl === 'number' && Number.isFinite(value.ttl)) out.ttl = value.ttl;
   if (typeof value.deadline === 'number' && Number.isFinite(value.deadline)) out.deadline = value.deadline;
   return out;
@@ -539,6 +547,7 @@ const KEY_V = 1;
 const KEY_ID = 2;
 const KEY_DEADLINE = 3;
 const KEY_TTL = 4;
+const KEY_AFFINITY = 5;
 
 /** Offset of the type byte of the last top-level `ttl` value the latest scan read (-1: none). */
 let scanTtlOffset = -1;
@@ -561,6 +570,7 @@ function scanHeader(b: Uint8Array): HeaderPeek | undefined {
   let hasV = false;
   let v = 0;
   let id: string | undefined;
+  let affinity: string | undefined;
   let deadline: number | undefined;
   let ttl: number | undefined;
   scanTtlOffset = -1;
@@ -688,7 +698,7 @@ function scanHeader(b: Uint8Array): HeaderPeek | undefined {
     }
     if (strLen >= 0) {
       if (p + strLen > end) return FOREIGN;
-      if (atKey || slot === KEY_ID) {
+      if (atKey || slot === KEY_ID || slot === KEY_AFFINITY) {
         for (let i = p; i < p + strLen; i++) if (b[i] >= 0x80) return undefined;
       }
       if (atKey) {
@@ -698,9 +708,12 @@ function scanHeader(b: Uint8Array): HeaderPeek | undefined {
           else if (strLen === 2 && asciiEquals(b, p, 'id')) topKey = KEY_ID;
           else if (strLen === 8 && asciiEquals(b, p, 'deadline')) topKey = KEY_DEADLINE;
           else if (strLen === 3 && asciiEquals(b, p, 'ttl')) topKey = KEY_TTL;
+          else if (strLen === 8 && asciiEquals(b, p, 'affinity')) topKey = KEY_AFFINITY;
         }
       } else if (slot === KEY_ID) {
         id = asciiString(b, p, strLen);
+      } else if (slot === KEY_AFFINITY) {
+        affinity = asciiString(b, p, strLen);
       }
       p += strLen;
     } else {
@@ -713,6 +726,8 @@ function scanHeader(b: Uint8Array): HeaderPeek | undefined {
       v = num!;
     } else if (slot === KEY_ID) {
       if (strLen < 0 || atKey) id = undefined;
+    } else if (slot === KEY_AFFINITY) {
+      if (strLen < 0 || atKey) affinity = undefined;
     } else if (slot === KEY_DEADLINE) {
       deadline = numeric ? num : undefined;
     } else if (slot === KEY_TTL) {
@@ -734,8 +749,9 @@ function scanHeader(b: Uint8Array): HeaderPeek | undefined {
   if (p !== end) return FOREIGN;
   if (!hasV) return FOREIGN;
   if (v !== WIRE_VERSION) return { kind: 'bad-version', v };
-  const out: { kind: 'ours'; id?: string; ttl?: number; deadline?: number } = { kind: 'ours' };
+  const out: { kind: 'ours'; id?: string; ttl?: number; deadline?: number; affinity?: string } = { kind: 'ours' };
   if (id !== undefined) out.id = id;
+  if (affinity !== undefined) out.affinity = affinity;
   if (ttl !== undefined && Number.isFinite(ttl)) out.ttl = ttl;
   if (deadline !== undefined && Number.isFinite(deadline)) out.deadline = deadline;
   return out;

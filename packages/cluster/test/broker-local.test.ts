@@ -185,3 +185,73 @@ describe('Broker in-process clients', () => {
     expect(await flood).toHaveLength(200);
   });
 });
+
+describe('Broker placement: least busy process, then affinity, then least recently used', () => {
+  /** A worker that answers with its own name after `gate` opens (so tasks can be held in flight). */
+  function named(endpoint: string, name: string, processId?: string, gate?: () => Promise<void>): RawWorker {
+    const w = new RawWorker(
+      endpoint,
+      'where',
+      async (body) => {
+        if (gate) await gate();
+        return encodePayload({ id: decodePayload(body).header.id, header: { name } });
+      },
+      50,
+      {},
+      processId,
+    );
+    workers.push(w);
+    return w;
+  }
+
+  it('sends a task to the worker that served its affinity last, where LRU order would pick another', async () => {
+    const endpoint = await startBroker();
+    named(endpoint, 'w1');
+    await waitFor(() => broker!.stats().workers === 1, 2000, 'w1');
+    named(endpoint, 'w2');
+    await waitFor(() => broker!.stats().workers === 2, 2000, 'w2');
+    const local = localClient();
+    const where = async (affinity?: string) => (await local.submit('where', { header: {}, ...(affinity !== undefined ? { affinity } : {}) })).header.name;
+    const withAffinity: unknown[] = [];
+    for (const a of ['a', 'b', 'b', 'a', 'a']) withAffinity.push(await where(a));
+    expect(withAffinity).toEqual(['w1', 'w2', 'w2', 'w1', 'w1']);
+    // Without it, the same sequence alternates (least recently used).
+    const plain: unknown[] = [];
+    for (let i = 0; i < 4; i++) plain.push(await where());
+    expect(new Set([plain[0], plain[1]]).size).toBe(2);
+    expect(plain[2]).toBe(plain[0]);
+    expect(plain[3]).toBe(plain[1]);
+    // A socket client's affinity reaches the broker the same way (it is in the optkit header).
+    const remote = new ClusterClient({ connect: endpoint, timeoutMs: 5000 });
+    clients.push(remote);
+    const sticky = [];
+    for (let i = 0; i < 3; i++) sticky.push((await remote.submit('where', { header: {}, affinity: 'b' })).header.name);
+    expect(sticky).toEqual(['w2', 'w2', 'w2']);
+    await expect(remote.submit('where', { header: {}, affinity: 'x'.repeat(256) })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+
+  it('spreads concurrent tasks over worker processes before doubling up on one, whatever the LRU order', async () => {
+    const endpoint = await startBroker();
+    let open!: () => void;
+    const opened = new Promise<void>((r) => (open = r));
+    const gate = () => opened;
+    // Process P holds two connections (a worker process with 2 pool threads), Q one; P's register first.
+    named(endpoint, 'p1', 'host:1:aa', gate);
+    await waitFor(() => broker!.stats().workers === 1, 2000, 'p1');
+    named(endpoint, 'p2', 'host:1:aa', gate);
+    await waitFor(() => broker!.stats().workers === 2, 2000, 'p2');
+    named(endpoint, 'q1', 'host:2:bb', gate);
+    await waitFor(() => broker!.stats().workers === 3, 2000, 'q1');
+    expect(broker!.stats().processes).toBe(2);
+    const local = localClient();
+    const first = local.submit('where', { header: {} });
+    await waitFor(() => broker!.stats().inFlight === 1, 2000, 'the first dispatch');
+    // Least-recently-used order alone would give p2 (it registered before q1): P already runs one.
+    const second = local.submit('where', { header: {} });
+    await waitFor(() => broker!.stats().inFlight === 2, 2000, 'the second dispatch');
+    const third = local.submit('where', { header: {} });
+    await waitFor(() => broker!.stats().inFlight === 3, 2000, 'the third dispatch');
+    open();
+    expect([(await first).header.name, (await second).header.name, (await third).header.name]).toEqual(['p1', 'q1', 'p2']);
+  });
+});

@@ -50,10 +50,12 @@ export class RawWorker {
     private handler: Handler,
     heartbeatMs = 50,
     socketOptions: Record<string, unknown> = {},
+    /** The optkit process id sent with READY (connections naming the same one are one process to the broker). */
+    processId?: string,
   ) {
     this.socket = track(new zmq.Dealer({ linger: 0, receiveTimeout: -1, ...socketOptions }));
     this.socket.connect(endpoint);
-    this.send(['', 'MDPW01', Buffer.of(0x01), service]);
+    this.send(['', 'MDPW01', Buffer.of(0x01), service, ...(processId !== undefined ? [processId] : [])]);
     this.timer = setInterval(() => {
       if (this.alive && !this.socket.closed) this.send(['', 'MDPW01', Buffer.of(0x04)]);
     }, heartbeatMs);

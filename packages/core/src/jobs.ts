@@ -15,6 +15,13 @@ import type { JobEntry, Plugin } from './registry.js';
 export interface JobRequest {
   header: Record<string, unknown>;
   frames?: Uint8Array[];
+  /**
+   * A placement hint for executors that place tasks on workers (the cluster): requests with the same
+   * affinity go, where the load allows, to the worker that served the last one, which has that
+   * task's data cached (a shard of a distributed job, say). It never changes a result, and never
+   * makes a request wait; in-process execution ignores it. At most 255 characters.
+   */
+  affinity?: string;
 }
 
 /** A job handler's reply. */

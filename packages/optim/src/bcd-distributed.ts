@@ -20,7 +20,10 @@
  * argmax, so the result is bit-identical for any number of shards or workers, and equal to the
  * single-process {@link bcd} with `partition: 'order'` on {@link bcdJobProblem} (tested).
  *
- * Handlers are pure and idempotent: the reply depends only on the request.
+ * Handlers are pure and idempotent: the reply depends only on the request. Each shard's request
+ * carries an `affinity` naming the problem and the shard, so a cluster sends it, where the load
+ * allows, to the worker that already has that shard's columns cached (a placement hint only: any
+ * worker gives the same reply).
  */
 import {
   OptkitError,
@@ -408,6 +411,8 @@ export async function runBcdDriver(
   const objective: number[] = [];
   const blocks: number[] = [];
   const base = { v: BCD_JOB_VERSION, problem: spec, blockSize, shards, rule, update, gsNorm };
+  // A shard's task goes, where the load allows, to the worker that has its columns cached (JobRequest.affinity).
+  const affinityOf = (shard: number) => `bcd/${spec.kind}/${m}x${n}/${spec.seed}/${spec.density}/${blockSize}/${rule}/${update}/${shard}of${shards}`;
   const submitOpts = { signal: options.signal, timeoutMs: cfg.timeoutMs, concurrency: cfg.concurrency };
   let reason: 'maxIter' | 'aborted' = 'maxIter';
   let it = 0;
@@ -422,9 +427,10 @@ export async function runBcdDriver(
     let reply: { header: Record<string, unknown>; frames?: Uint8Array[] };
     if (rule === 'cyclic' || rule === 'random') {
       const k = rule === 'cyclic' ? it % nBlocks : rng.int(0, nBlocks - 1);
-      reply = await executor.submit(BCD_SHARD_SERVICE, { header: { ...base, shard: ownerOf(k, nBlocks, shards), block: k }, frames: [frame] }, submitOpts);
+      const owner = ownerOf(k, nBlocks, shards);
+      reply = await executor.submit(BCD_SHARD_SERVICE, { header: { ...base, shard: owner, block: k }, frames: [frame], affinity: affinityOf(owner) }, submitOpts);
     } else {
-      const requests: JobRequest[] = Array.from({ length: shards }, (_, sh) => ({ header: { ...base, shard: sh }, frames: [frame] }));
+      const requests: JobRequest[] = Array.from({ length: shards }, (_, sh) => ({ header: { ...base, shard: sh }, frames: [frame], affinity: affinityOf(sh) }));
       const replies = await executor.map(BCD_SHARD_SERVICE, requests, submitOpts);
       reply = replies[0];
       for (let r = 1; r < replies.length; r++) {
