@@ -15,6 +15,9 @@
  * 2. Tasks per second with 1, 2, 4 and 8 worker processes (1 thread each): small `cluster.echo` tasks
  *    (an 8-element Float64Array), 64 in flight, through a broker in this process.
  *
+ * The client is the broker's in-process client (`ClusterClient({broker})`), as `optkit cluster local`
+ * runs a job: the driver hosts the broker its workers connect to.
+ *
  * Workers are real processes (startLocalCluster), so the numbers include every hop a deployment has.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -186,7 +189,7 @@ async function bcdJob(ctx: BenchContext, options: ScalingBenchmarkOptions): Prom
         }
       : undefined,
     describe: (repeats) =>
-      `bcd: ${p?.rows ?? '?'} × ${p?.cols ?? '?'} dense least squares, ${shards} shards, τ = ${String(base.blockSize)}, ${String(base.rule)}/${String(base.update)}, driver from ${file}, ${timed.maxIter as number} rounds per timed job; figure: median over ${repeats} timed jobs per topology (alternating 1, 2, 1, 2, …) of the time per round after the first, after a 10-round warm-up job; workers: 1 thread each; client and broker in this process.`,
+      `bcd: ${p?.rows ?? '?'} × ${p?.cols ?? '?'} dense least squares, ${shards} shards, τ = ${String(base.blockSize)}, ${String(base.rule)}/${String(base.update)}, driver from ${file}, ${timed.maxIter as number} rounds per timed job; figure: median over ${repeats} timed jobs per topology (alternating 1, 2, 1, 2, …) of the time per round after the first, after a 10-round warm-up job; workers: 1 thread each; broker in this process, the driver its in-process client (ClusterClient({broker}), as optkit cluster local runs jobs).`,
   };
 }
 
@@ -223,7 +226,7 @@ async function measureSpeedup(
     await startLocalCluster({ plugins: [...job.plugins, ownPluginFile()], workers: 1, threads: 1, onLine }),
     await startLocalCluster({ plugins: [...job.plugins, ownPluginFile()], workers: 2, threads: 1, onLine }),
   ];
-  const clients = clusters.map((c) => new ClusterClient({ connect: c.endpoint, timeoutMs: 120_000, retries: 1 }));
+  const clients = clusters.map((c) => new ClusterClient({ broker: c.broker, timeoutMs: 120_000, retries: 1 }));
   try {
     const times: number[][] = [[], []];
     const controlTimes: number[][] = [[], []];
@@ -306,7 +309,7 @@ export async function runScalingBenchmark(ctx: BenchContext, options: ScalingBen
   const frame = toFrame(Float64Array.from({ length: 8 }, (_, i) => i));
   const echoRequests: JobRequest[] = Array.from({ length: tasks }, (_, i) => ({ header: { i }, frames: [frame] }));
   const cluster = await startLocalCluster({ plugins: [ownPluginFile()], workers: counts[0], threads: 1, onLine: (l) => (/error|unavailable|failed/i.test(l) ? ctx.log(l) : undefined) });
-  const client = new ClusterClient({ connect: cluster.endpoint, timeoutMs: 120_000, retries: 1 });
+  const client = new ClusterClient({ broker: cluster.broker, timeoutMs: 120_000, retries: 1 });
   try {
     await client.map('cluster.echo', echoRequests.slice(0, Math.min(1000, tasks)), { concurrency: 64 });
     for (const [k, count] of counts.entries()) {
@@ -325,7 +328,7 @@ export async function runScalingBenchmark(ctx: BenchContext, options: ScalingBen
     await cluster.close();
   }
   notes.push(
-    `tasks/s: ${tasks} cluster.echo tasks (8 float64 each), 64 in flight, broker in this process, worker processes with 1 thread each (MDP gives a connection one task at a time, so one such worker has one task in flight: its rate is 1 / round-trip latency); machine: ${availableParallelism()} cores.`,
+    `tasks/s: ${tasks} cluster.echo tasks (8 float64 each), 64 in flight, broker in this process with an in-process client, worker processes with 1 thread each (MDP gives a connection one task at a time, so one such worker has one task in flight: its rate is 1 / round-trip latency); machine: ${availableParallelism()} cores.`,
   );
   ctx.progress(1);
   return { rows, notes };
