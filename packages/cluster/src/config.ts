@@ -89,6 +89,13 @@ export const workerConfigSchema = z.strictObject({
   connect: connectEndpointSchema,
   /** Pool threads, i.e. tasks run at once per service (default: os.availableParallelism()). */
   threads: positiveInt('an integer >= 1').optional(),
+  /**
+   * Tasks held per pool thread and service (default 1, at most 64): MDP connections per thread. With
+   * 2, the broker hands this worker its next task while the current one runs, so a thread never sits
+   * idle for the round trip through the broker; the extra task waits in the pool (its time budget
+   * running).
+   */
+  prefetch: positiveInt('an integer >= 1').refine((n) => n <= 64, { message: 'expected an integer <= 64' }).optional(),
   /** Plugin specifiers whose jobs this worker serves. */
   plugins: z.array(z.string().min(1, { message: 'expected a non-empty plugin specifier' })).min(1, { message: 'expected at least one plugin' }),
   /** Only these job ids (default: every job of the plugins). */

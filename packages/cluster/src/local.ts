@@ -124,7 +124,7 @@ export async function stopWorkerProcess(p: WorkerProcess, graceMs = 3000): Promi
 
 /**
  * Starts a broker on `bind` in this process and `workers` worker processes connected to it, and
- * resolves once every worker's connections (services × threads each) are registered with the broker.
+ * resolves once every worker's connections (services × threads × prefetch each) are registered with the broker.
  * Throws INVALID_OPTION for a bad count, UNAVAILABLE when a worker exits during start-up, TIMEOUT when
  * registration takes longer than `readyTimeoutMs`. On failure everything started is stopped again.
  */
@@ -162,7 +162,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
         p.ready,
         new Promise<never>((_, reject) => setTimeout(() => reject(new OptkitError('TIMEOUT', `${fn}: worker ${index} did not start within ${readyMs} ms`, 'readyTimeoutMs')), readyMs).unref()),
       ]);
-      slots.set(p, services.length * threads);
+      slots.set(p, services.length * threads * (options.worker?.prefetch ?? 1));
       await waitFor(() => broker.stats().workers >= expectedSlots(), readyMs, `${fn}: registration of worker ${index}`);
       return p;
     };

@@ -178,6 +178,27 @@ describe('startWorker with a broker and a client in one process', () => {
     await expect(startWorker({ connect: 'tcp://127.0.0.1:5555', plugins: [FIXTURE], services: ['fx.none'] })).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 
+  it('with prefetch 2 holds a second task beside its one thread: both are in flight at once, run in turn, and answer correctly', async () => {
+    const b = await broker();
+    const { w, lines } = await worker(b.endpoint!, { prefetch: 2, services: ['fx.sleep'] });
+    expect(w.prefetch).toBe(2);
+    expect(lines.join('\n')).toMatch(/serving fx\.sleep with 1 thread at .*, 2 tasks held per thread/);
+    await until(() => b.stats().workers === 2);
+    expect(b.stats().processes).toBe(1);
+    const c = client(b.endpoint!);
+    const t0 = performance.now();
+    const tasks = [0, 1, 2, 3].map((tag) => c.submit('fx.sleep', { header: { ms: 150, tag } }));
+    // Both connections hold a task while the single pool thread runs one of them.
+    await until(() => b.stats().inFlight === 2, 2000);
+    expect(w.stats().running).toBe(2);
+    const replies = await Promise.all(tasks);
+    expect(replies.map((r) => r.header.tag)).toEqual([0, 1, 2, 3]);
+    // One thread: the four sleeps ran one after another.
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(4 * 150 - 20);
+    await expect(startWorker({ connect: b.endpoint!, plugins: [FIXTURE], prefetch: 0 })).rejects.toMatchObject({ code: 'INVALID_OPTION', message: expect.stringContaining('prefetch') });
+    await expect(startWorker({ connect: b.endpoint!, plugins: [FIXTURE], prefetch: 65 })).rejects.toMatchObject({ code: 'INVALID_OPTION', message: expect.stringContaining('prefetch') });
+  }, 30_000);
+
   it('says that tfjs-node-gpu is absent and which backend it falls back to', async () => {
     const b = await broker();
     const { w, lines } = await worker(b.endpoint!, { backend: 'tfjs-node-gpu' });

@@ -3,9 +3,12 @@
  * protocol (RFC 7/MDP), and a Piscina thread pool that runs the job handlers of the loaded plugins.
  *
  * MDP gives a worker connection exactly one service and one request at a time. To serve every job of
- * its plugins with `threads` tasks in parallel, a worker therefore opens `threads` DEALER connections
- * ("slots") per service; the broker sees `services × threads` MDP workers, and the pool (sized
- * `threads`) queues when several services are busy at once. Each slot sends READY for its service,
+ * its plugins with `threads` tasks in parallel, a worker therefore opens `threads × prefetch` DEALER
+ * connections ("slots") per service; the broker sees `services × threads × prefetch` MDP workers,
+ * and the pool (sized `threads`) queues when more tasks arrive than it has threads. `prefetch` 2
+ * keeps the next task waiting beside each thread (hiding the broker round trip between tasks); the
+ * broker still spreads tasks over processes first (broker.ts), so a queued task is only taken when
+ * every process has work. Each slot sends READY for its service,
  * HEARTBEATs every `heartbeat.intervalMs`, and treats a broker silent for `liveness` intervals, or a
  * DISCONNECT, as gone: it closes its socket and opens a new one after an exponential back-off (zguide
  * Paranoid Pirate), sending READY again. So a restarted broker needs no worker restart.
@@ -67,8 +70,10 @@ export interface WorkerStats {
 export interface ClusterWorker {
   /** The services (job ids) served. */
   readonly services: readonly string[];
-  /** Pool threads (= slots per service). */
+  /** Pool threads. */
   readonly threads: number;
+  /** Tasks held per thread and service (MDP connections per service = threads × prefetch). */
+  readonly prefetch: number;
   /** The tfjs backend chosen with `backend`, when one was asked for. */
   readonly backend?: WorkerBackendChoice;
   stats(): WorkerStats;
@@ -78,6 +83,7 @@ export interface ClusterWorker {
 
 type Resolved = Required<Pick<WorkerOptions, 'connect' | 'plugins'>> & {
   threads: number;
+  prefetch: number;
   heartbeatMs: number;
   liveness: number;
   reconnectInitialMs: number;
@@ -110,11 +116,12 @@ const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
 /**
  * Starts a worker: loads `plugins` (package names or absolute paths; core `loadPlugin`) to learn
  * their job ids, starts a Piscina pool of `threads` threads (default `os.availableParallelism()`)
- * that loads the same plugins, and connects `threads` slots per service to the broker at `connect`.
+ * that loads the same plugins, and connects `threads × prefetch` slots per service to the broker at
+ * `connect`.
  *
  * Options (defaults): `heartbeat {intervalMs: 2500, liveness: 3}` (the broker's defaults; MDP has no
  * negotiation, so keep both sides equal),
- * `reconnect {initialMs: 250, maxMs: 8000}`, `taskTimeoutMs` none, `services` every job of the
+ * `reconnect {initialMs: 250, maxMs: 8000}`, `prefetch` 1, `taskTimeoutMs` none, `services` every job of the
  * plugins, `backend` none (tfjs is not loaded), `curve` none (plain TCP).
  *
  * Throws INVALID_OPTION for bad options, NOT_FOUND when a plugin cannot be loaded or it registers
@@ -129,6 +136,7 @@ export async function startWorker(options: WorkerOptions): Promise<ClusterWorker
     connect: parsed.connect,
     plugins: parsed.plugins,
     threads: parsed.threads ?? availableParallelism(),
+    prefetch: parsed.prefetch ?? 1,
     heartbeatMs: hb.intervalMs ?? 2500,
     liveness: hb.liveness ?? 3,
     reconnectInitialMs: rc.initialMs ?? 250,
@@ -180,12 +188,13 @@ export async function startWorker(options: WorkerOptions): Promise<ClusterWorker
     throw new OptkitError('UNAVAILABLE', `startWorker: a pool thread could not load the plugins: ${failed.error.code}: ${failed.error.message}`, 'plugins');
   }
   const core = new WorkerCore(opts, pool, log);
-  for (const service of services) for (let i = 0; i < opts.threads; i++) core.addSlot(service);
+  for (const service of services) for (let i = 0; i < opts.threads * opts.prefetch; i++) core.addSlot(service);
   core.start();
-  log(`serving ${services.join(', ')} with ${opts.threads} thread${opts.threads === 1 ? '' : 's'} at ${opts.connect}`);
+  log(`serving ${services.join(', ')} with ${opts.threads} thread${opts.threads === 1 ? '' : 's'} at ${opts.connect}${opts.prefetch > 1 ? `, ${opts.prefetch} tasks held per thread` : ''}`);
   return {
     services,
     threads: opts.threads,
+    prefetch: opts.prefetch,
     ...(backend ? { backend } : {}),
     stats: () => core.snapshot(),
     close: () => core.close(),

@@ -122,6 +122,7 @@ export function pluginsWithJobs(plugins: LoadedPlugins): string[] {
 export interface WorkerCommandOptions {
   connect: string;
   threads?: number;
+  prefetch?: number;
   plugins?: string[];
   backend?: WorkerBackend;
   serverKey?: string;
@@ -142,6 +143,7 @@ export async function startWorkerFromOptions(opts: WorkerCommandOptions, loaded:
     connect: opts.connect,
     plugins: resolvePluginFiles(specifiers),
     ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
+    ...(opts.prefetch !== undefined ? { prefetch: opts.prefetch } : {}),
     ...(opts.backend ? { backend: opts.backend } : {}),
     ...(opts.heartbeatMs !== undefined || opts.liveness !== undefined ? { heartbeat: { intervalMs: opts.heartbeatMs ?? 2500, liveness: opts.liveness ?? 3 } } : {}),
     ...(opts.taskTimeoutMs !== undefined ? { taskTimeoutMs: opts.taskTimeoutMs } : {}),

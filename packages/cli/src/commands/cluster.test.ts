@@ -116,6 +116,8 @@ describe('optkit cluster run', () => {
     capture();
     expect(await main(['node', 'optkit', 'cluster', 'worker', '--connect', 'localhost:5555'])).toBe(2);
     expect(await main(['node', 'optkit', 'cluster', 'worker', '--connect', 'tcp://127.0.0.1:5555', '--threads', '-2'])).toBe(2);
+    expect(await main(['node', 'optkit', 'cluster', 'worker', '--connect', 'tcp://127.0.0.1:5555', '--prefetch', '0'])).toBe(2);
+    expect(await main(['node', 'optkit', 'cluster', 'local', '--workers', '1', '--prefetch', 'x'])).toBe(2);
   }, 30_000);
 });
 

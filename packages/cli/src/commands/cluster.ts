@@ -63,6 +63,7 @@ export function registerCluster(program: Command): void {
     .description("serve the loaded plugins' jobs to a broker until SIGINT/SIGTERM (reconnects when the broker restarts)")
     .requiredOption('--connect <endpoint>', 'broker endpoint, e.g. tcp://host:5555', connectEndpoint)
     .option('--threads <n>', 'pool threads = tasks at once (default: the number of cores)', positiveInt('--threads'))
+    .option('--prefetch <n>', 'tasks held per thread (default 1; 2 hides the broker round trip between tasks)', positiveInt('--prefetch'))
     .option('--plugins <list>', 'plugin packages or module files whose jobs to serve (repeatable or comma-separated; default: every loaded plugin with jobs)', collect)
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend for jobs that use tensors (falls back, and says so, when unavailable)').choices([...BACKENDS]))
     .option('--server-key <file>', "CURVE: the broker's public certificate (broker.key)")
@@ -72,7 +73,7 @@ export function registerCluster(program: Command): void {
     .option('--task-timeout-ms <ms>', 'deadline for tasks whose request names none', positiveInt('--task-timeout-ms'))
     .action(
       (
-        opts: { connect: string; threads?: number; plugins?: string[]; backend?: WorkerBackend; serverKey?: string; keys?: string; heartbeatMs?: number; liveness?: number; taskTimeoutMs?: number },
+        opts: { connect: string; threads?: number; prefetch?: number; plugins?: string[]; backend?: WorkerBackend; serverKey?: string; keys?: string; heartbeatMs?: number; liveness?: number; taskTimeoutMs?: number },
         cmd: Command,
       ) => setExitCode(workerCommand(opts, () => pluginsFor(cmd.optsWithGlobals<GlobalOptions>()))),
     );
@@ -123,10 +124,11 @@ export function registerCluster(program: Command): void {
     .argument('[driver]', 'driver to run (with --config); without one the cluster serves until SIGINT')
     .option('--workers <n>', 'worker processes (default 2)', positiveInt('--workers'), 2)
     .option('--threads <n>', 'threads per worker (default 1)', positiveInt('--threads'), 1)
+    .option('--prefetch <n>', 'tasks held per worker thread (default 1)', positiveInt('--prefetch'), 1)
     .option('--plugins <list>', 'plugins whose jobs the workers serve (default: every loaded plugin with jobs)', collect)
     .option('--config <file>', 'the driver config (as for optkit cluster run)')
     .option('--out <file>', 'write the result JSON here instead of stdout')
-    .action(async (driver: string | undefined, opts: { workers: number; threads: number; plugins?: string[]; config?: string; out?: string }, cmd: Command) => {
+    .action(async (driver: string | undefined, opts: { workers: number; threads: number; prefetch: number; plugins?: string[]; config?: string; out?: string }, cmd: Command) => {
       await setExitCode(
         (async () => {
           const plugins = await pluginsFor(cmd.optsWithGlobals<GlobalOptions>());
@@ -138,7 +140,12 @@ export function registerCluster(program: Command): void {
             if (!opts.config) throw new OptkitError('INVALID_ARGUMENT', `optkit cluster local ${driver}: --config <file> is required with a driver (the same file as for optkit cluster run)`, 'config');
           }
           err(`optkit local: starting a broker and ${opts.workers} worker process${opts.workers === 1 ? '' : 'es'} (${opts.threads} thread${opts.threads === 1 ? '' : 's'} each)`);
-          const local = await startLocalCluster({ plugins: resolvePluginFiles(specifiers), workers: opts.workers, threads: opts.threads });
+          const local = await startLocalCluster({
+            plugins: resolvePluginFiles(specifiers),
+            workers: opts.workers,
+            threads: opts.threads,
+            ...(opts.prefetch > 1 ? { worker: { prefetch: opts.prefetch } } : {}),
+          });
           const st = local.broker.stats();
           err(`optkit local: broker at ${local.endpoint}, ${st.processes} worker process${st.processes === 1 ? '' : 'es'} (${st.workers} connections)`);
           try {

@@ -12,8 +12,9 @@
  *    of one round measured in this process without the cluster, so the overhead share is visible.
  *    When the optim package cannot be found the CPU-bound `cluster.spin` job is used instead, and a
  *    note says so.
- * 2. Tasks per second with 1, 2, 4 and 8 worker processes (1 thread each): small `cluster.echo` tasks
- *    (an 8-element Float64Array), 64 in flight, through a broker in this process.
+ * 2. Tasks per second with 1, 2, 4 and 8 worker processes (1 thread each, holding 1 task, then 2 with
+ *    `prefetch: 2`): small `cluster.echo` tasks (an 8-element Float64Array), 64 in flight, through a
+ *    broker in this process.
  *
  * The client is the broker's in-process client (`ClusterClient({broker})`), as `optkit cluster local`
  * runs a job: the driver hosts the broker its workers connect to.
@@ -41,9 +42,10 @@ import { startLocalCluster } from '../local.js';
  *   multiply-add from L3, on both cores at once; from DRAM it runs at 5–6 ns on one core and 8–12 ns
  *   on each of two cores streaming together (measured with 4 / 32 / 64 MB per thread), so a
  *   DRAM-resident job cannot scale past about 1.2× here, whatever the cluster does. Each worker
- *   process caches every shard it has served (the broker may send either shard to either worker), so
- *   with two workers the columns streamed come from a working set of 2 × 8.2 MB: half the L3.
- *   optim's `bcdBenchmarkConfig` (4000 × 2048: 65.5 MB, 131 MB with two workers) streams from DRAM
+ *   process caches every shard it has served; the shards' `affinity` (bcd-distributed.ts) keeps each
+ *   shard on the worker that served it last, so with two workers each streams its own 4.1 MB, and
+ *   one worker streams both (8.2 MB, a quarter of the L3).
+ *   optim's `bcdBenchmarkConfig` (4000 × 2048: 65.5 MB) streams from DRAM
  *   and measured 0.6–1.0× under load against 1.2–1.5× for this size in the same runs. A 12 MB job
  *   already ran at 2–9 ns per multiply-add in one process while other tenants were busy.
  * - Fixed costs. A round also pays the driver's own work (loss and Δs update, O(rows)) and each
@@ -308,27 +310,42 @@ export async function runScalingBenchmark(ctx: BenchContext, options: ScalingBen
   const tasks = options.tasks ?? (ctx.quick ? 400 : 3000);
   const frame = toFrame(Float64Array.from({ length: 8 }, (_, i) => i));
   const echoRequests: JobRequest[] = Array.from({ length: tasks }, (_, i) => ({ header: { i }, frames: [frame] }));
-  const cluster = await startLocalCluster({ plugins: [ownPluginFile()], workers: counts[0], threads: 1, onLine: (l) => (/error|unavailable|failed/i.test(l) ? ctx.log(l) : undefined) });
-  const client = new ClusterClient({ broker: cluster.broker, timeoutMs: 120_000, retries: 1 });
-  try {
-    await client.map('cluster.echo', echoRequests.slice(0, Math.min(1000, tasks)), { concurrency: 64 });
-    for (const [k, count] of counts.entries()) {
-      throwIfAborted(ctx.signal, 'cluster.scaling');
-      ctx.progress(0.5 + (0.5 * k) / counts.length, `tasks/s with ${count} worker processes`);
-      while (cluster.processes.length < count) await cluster.addWorker();
-      await client.map('cluster.echo', echoRequests.slice(0, Math.min(200, tasks)), { concurrency: 64 });
-      const t0 = performance.now();
-      const replies = await client.map('cluster.echo', echoRequests, { concurrency: 64 });
-      const seconds = (performance.now() - t0) / 1e3;
-      if (replies[tasks - 1].header.i !== tasks - 1) throw new Error('cluster.scaling: echo replies out of order');
-      rows.push({ name: `cluster.echo tasks/s, ${count} worker process${count === 1 ? '' : 'es'}`, value: tasks / seconds, unit: 'tasks/s', higherIsBetter: true });
+  // Worker processes with 1 thread, holding 1 task (MDP's one request per connection: a worker's rate
+  // is 1 / round trip) or 2 (prefetch: the next task waits beside the running one).
+  for (const prefetch of [1, 2]) {
+    const cluster = await startLocalCluster({
+      plugins: [ownPluginFile()],
+      workers: counts[0],
+      threads: 1,
+      ...(prefetch > 1 ? { worker: { prefetch } } : {}),
+      onLine: (l) => (/error|unavailable|failed/i.test(l) ? ctx.log(l) : undefined),
+    });
+    const client = new ClusterClient({ broker: cluster.broker, timeoutMs: 120_000, retries: 1 });
+    try {
+      await client.map('cluster.echo', echoRequests.slice(0, Math.min(1000, tasks)), { concurrency: 64 });
+      for (const [k, count] of counts.entries()) {
+        throwIfAborted(ctx.signal, 'cluster.scaling');
+        ctx.progress(0.5 + (0.25 * (prefetch - 1)) + (0.25 * k) / counts.length, `tasks/s with ${count} worker processes, prefetch ${prefetch}`);
+        while (cluster.processes.length < count) await cluster.addWorker();
+        await client.map('cluster.echo', echoRequests.slice(0, Math.min(200, tasks)), { concurrency: 64 });
+        const t0 = performance.now();
+        const replies = await client.map('cluster.echo', echoRequests, { concurrency: 64 });
+        const seconds = (performance.now() - t0) / 1e3;
+        if (replies[tasks - 1].header.i !== tasks - 1) throw new Error('cluster.scaling: echo replies out of order');
+        rows.push({
+          name: `cluster.echo tasks/s, ${count} worker process${count === 1 ? '' : 'es'}${prefetch > 1 ? `, prefetch ${prefetch}` : ''}`,
+          value: tasks / seconds,
+          unit: 'tasks/s',
+          higherIsBetter: true,
+        });
+      }
+    } finally {
+      client.close();
+      await cluster.close();
     }
-  } finally {
-    client.close();
-    await cluster.close();
   }
   notes.push(
-    `tasks/s: ${tasks} cluster.echo tasks (8 float64 each), 64 in flight, broker in this process with an in-process client, worker processes with 1 thread each (MDP gives a connection one task at a time, so one such worker has one task in flight: its rate is 1 / round-trip latency); machine: ${availableParallelism()} cores.`,
+    `tasks/s: ${tasks} cluster.echo tasks (8 float64 each), 64 in flight, broker in this process with an in-process client, worker processes with 1 thread each holding 1 task (MDP gives a connection one task at a time, so such a worker's rate is 1 / round-trip latency), then with prefetch 2 (2 connections per thread: the next task waits beside the running one); machine: ${availableParallelism()} cores.`,
   );
   ctx.progress(1);
   return { rows, notes };
