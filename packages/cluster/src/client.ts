@@ -76,6 +76,14 @@ export interface ClientStats {
   /** Times the socket reconnected to the broker. */
   reconnects: number;
   pending: number;
+  /**
+   * Where the time of answered tasks went, summed (ms) over the replies whose worker reported its
+   * timing (optkit workers do): `roundTripMs` from sending the (last) attempt to its reply here,
+   * `workerMs` on the worker from the request's arrival to the reply being ready, `runMs` in the
+   * handler itself. So per task: transport and broker = roundTrip − worker; the worker's own overhead
+   * (decode, pool hand-offs, encode) = worker − run.
+   */
+  timing: { tasks: number; roundTripMs: number; workerMs: number; runMs: number };
 }
 
 interface Pending {
@@ -84,6 +92,8 @@ interface Pending {
   timeoutMs: number;
   retriesLeft: number;
   attempt: number;
+  /** performance.now() when the latest attempt was sent. */
+  sentAt: number;
   body: Frame[];
   timer?: NodeJS.Timeout;
   resolve: (r: JobReply) => void;
@@ -133,6 +143,7 @@ export class ClusterClient implements JobExecutor {
   private lost = false;
   private closedFlag = false;
   private readonly counters = { sent: 0, resent: 0, replies: 0, duplicates: 0, invalid: 0, reconnects: 0 };
+  private readonly timing = { tasks: 0, roundTripMs: 0, workerMs: 0, runMs: 0 };
 
   constructor(options: ClusterClientOptions) {
     if (!options || typeof options !== 'object') throw new OptkitError('INVALID_OPTION', 'ClusterClient: options must be an object', 'options');
@@ -216,6 +227,7 @@ export class ClusterClient implements JobExecutor {
         timeoutMs,
         retriesLeft: retries,
         attempt: 0,
+        sentAt: 0,
         body: [],
         resolve,
         reject,
@@ -294,7 +306,7 @@ export class ClusterClient implements JobExecutor {
   }
 
   stats(): ClientStats {
-    return { ...this.counters, pending: this.pending.size };
+    return { ...this.counters, pending: this.pending.size, timing: { ...this.timing } };
   }
 
   /** Rejects pending requests with UNAVAILABLE and closes the socket. Idempotent. */
@@ -340,6 +352,7 @@ export class ClusterClient implements JobExecutor {
     // The attempt window starts before the send, so a reply can never meet a window not yet opened.
     if (p.timer) clearTimeout(p.timer);
     p.timer = setTimeout(() => this.expire(id), p.timeoutMs + attemptGraceMs(p.timeoutMs));
+    p.sentAt = performance.now();
     if (this.local) this.local.request(p.service, p.body);
     else this.send(clientRequest(p.service, p.body));
   }
@@ -427,6 +440,13 @@ export class ClusterClient implements JobExecutor {
       return;
     }
     this.counters.replies++;
+    const t = payload.header.timing;
+    if (t && typeof t === 'object' && Number.isFinite(t.workerMs) && Number.isFinite(t.runMs)) {
+      this.timing.tasks++;
+      this.timing.roundTripMs += performance.now() - p.sentAt;
+      this.timing.workerMs += t.workerMs;
+      this.timing.runMs += t.runMs;
+    }
     this.settle(id);
     const error = payload.header.error;
     if (error) {

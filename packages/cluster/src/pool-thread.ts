@@ -30,7 +30,8 @@ export interface PoolTask {
 
 /** A task's outcome as data (errors included). */
 export type PoolOutcome =
-  | { ok: true; header: Record<string, unknown>; frames: Uint8Array[] }
+  /** `runMs`: the handler's own time in the pool thread (ms), the worker's reply timing reports it. */
+  | { ok: true; header: Record<string, unknown>; frames: Uint8Array[]; runMs?: number }
   | { ok: false; error: { code: string; message: string } };
 
 let handlers: Promise<Map<string, JobEntry['handler']>> | undefined;
@@ -105,7 +106,9 @@ export async function runTask(table: Map<string, JobEntry['handler']>, task: Poo
     return { ok: false, error: { code: 'NOT_FOUND', message: `no job ${JSON.stringify(task.service)} in this worker's plugins; known: ${[...table.keys()].sort().join(', ') || '(none)'}` } };
   }
   try {
+    const started = performance.now();
     const reply = await handler(task.header, task.frames);
+    const runMs = performance.now() - started;
     if (!reply || typeof reply !== 'object' || typeof reply.header !== 'object' || reply.header === null) {
       return { ok: false, error: { code: 'PROTOCOL', message: `job ${task.service} returned ${reply === null ? 'null' : typeof reply}; expected {header, frames?}` } };
     }
@@ -115,7 +118,7 @@ export async function runTask(table: Map<string, JobEntry['handler']>, task: Poo
         return { ok: false, error: { code: 'PROTOCOL', message: `job ${task.service} returned frames[${i}] that is not a Uint8Array (use toFrame(typedArray))` } };
       }
     }
-    return { ok: true, header: reply.header, frames };
+    return { ok: true, header: reply.header, frames, runMs };
   } catch (err) {
     return { ok: false, error: errorOf(err) };
   }
@@ -131,7 +134,7 @@ export default async function poolThread(task: PoolTask): Promise<PoolOutcome> {
     const outcome = await runTask(table, task);
     if (!outcome.ok) return outcome;
     const frames = outcome.frames.map(detachable);
-    return movable<PoolOutcome>({ ok: true, header: outcome.header, frames }, [...new Set(frames.map((f) => f.buffer as ArrayBuffer))]);
+    return movable<PoolOutcome>({ ok: true, header: outcome.header, frames, ...(outcome.runMs !== undefined ? { runMs: outcome.runMs } : {}) }, [...new Set(frames.map((f) => f.buffer as ArrayBuffer))]);
   } catch (err) {
     handlers = undefined;
     return { ok: false, error: errorOf(err) };

@@ -84,6 +84,13 @@ export interface WireHeader {
   header?: Record<string, unknown>;
   /** Set on a reply that failed: an OptkitError code and message. */
   error?: { code: string; message: string };
+  /**
+   * Set by an optkit worker on a reply: where the task's time went on the worker, in milliseconds.
+   * `workerMs` from the request's arrival at the worker to its reply being ready (decode, pool
+   * queue and thread hand-offs, handler, encode); `runMs` the handler alone, in its pool thread.
+   * Diagnostics only (ClusterClient sums them in its stats).
+   */
+  timing?: { workerMs: number; runMs: number };
 }
 
 /** The header fields a sender chooses (the version and descriptors are filled in by {@link encodePayload}). */
@@ -281,6 +288,7 @@ export function decodeHeader(frame: Uint8Array, limits: Partial<WireLimits> = {}
     throw new OptkitError('PROTOCOL', `${fn}: header.ttl must be a finite number (ms of time budget left)`, 'header.ttl');
   }
   if (h.header !== undefined && !isPlainObject(h.header)) throw new OptkitError('PROTOCOL', `${fn}: header.header must be a map`, 'header.header');
+  if (h.affinity !== undefined && typeof h.affinity !== 'string') throw new OptkitError('PROTOCOL', `${fn}: header.affinity must be a string`, 'header.affinity');
   if (h.error !== undefined) {
     const e = h.error as Record<string, unknown>;
     if (!isPlainObject(e) || typeof e.code !== 'string' || typeof e.message !== 'string') {

@@ -199,6 +199,22 @@ describe('startWorker with a broker and a client in one process', () => {
     await expect(startWorker({ connect: b.endpoint!, plugins: [FIXTURE], prefetch: 65 })).rejects.toMatchObject({ code: 'INVALID_OPTION', message: expect.stringContaining('prefetch') });
   }, 30_000);
 
+  it('reports where a task spent its time: handler ⊂ worker ⊂ round trip, summed in the client stats', async () => {
+    const b = await broker();
+    await worker(b.endpoint!, { services: ['fx.sleep'] });
+    await until(() => b.stats().workers === 1);
+    const c = client(b.endpoint!);
+    for (const ms of [60, 30]) await c.submit('fx.sleep', { header: { ms } });
+    const t = c.stats().timing;
+    expect(t.tasks).toBe(2);
+    expect(t.runMs).toBeGreaterThanOrEqual(88);
+    expect(t.workerMs).toBeGreaterThanOrEqual(t.runMs);
+    expect(t.roundTripMs).toBeGreaterThanOrEqual(t.workerMs);
+    // Error replies carry no timing.
+    await expect(c.submit('fx.sleep', { header: { ms: 500 } }, { timeoutMs: 100, retries: 0 })).rejects.toMatchObject({ code: 'TIMEOUT' });
+    expect(c.stats().timing.tasks).toBe(2);
+  }, 30_000);
+
   it('says that tfjs-node-gpu is absent and which backend it falls back to', async () => {
     const b = await broker();
     const { w, lines } = await worker(b.endpoint!, { backend: 'tfjs-node-gpu' });

@@ -236,6 +236,7 @@ class WorkerCore {
 
   /** Runs one request in the pool and returns the reply body frames. Never throws. */
   async execute(service: string, body: Buffer[]): Promise<Frame[]> {
+    const arrived = performance.now();
     const peek = peekHeader(body[0], this.opts.limits.maxHeaderBytes);
     const id = peek.kind === 'ours' ? peek.id : undefined;
     const fail = (code: string, message: string): Frame[] => {
@@ -278,8 +279,9 @@ class WorkerCore {
     }
     if (!outcome.ok) return fail(outcome.error.code, outcome.error.message);
     try {
+      const timing = { workerMs: performance.now() - arrived, runMs: outcome.runMs ?? 0 };
       const reply = encodePayload(
-        { ...(id !== undefined ? { id } : {}), service, header: outcome.header },
+        { ...(id !== undefined ? { id } : {}), service, timing, header: outcome.header },
         outcome.frames.map((bytes) => ({ dtype: 'u8' as const, bytes })),
       );
       this.counters.completed++;

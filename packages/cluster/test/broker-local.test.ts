@@ -80,6 +80,8 @@ describe('Broker in-process clients', () => {
     const replies = await local.map('double', requests, { concurrency: 8 });
     expect(replies.map((r) => f64(r.frames![0])[0])).toEqual(requests.map((_, i) => 2 * i));
     expect(local.stats()).toMatchObject({ sent: 41, replies: 41, duplicates: 0, invalid: 0, pending: 0 });
+    // A plain MDP worker reports no timing, so none is summed.
+    expect(local.stats().timing.tasks).toBe(0);
     // The broker's internal services answer local clients too.
     const status = await local.status();
     expect(status.localClients).toBe(1);

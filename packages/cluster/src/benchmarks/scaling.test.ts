@@ -43,6 +43,8 @@ describe('cluster.scaling benchmark', () => {
     ]);
     for (const row of r.rows) expect(row.value).toBeGreaterThan(0);
     expect(r.notes!.join(' ')).toContain('bit-identical');
+    // Each topology's task time is split into transport and broker, worker hand-offs and handler.
+    expect(r.notes!.join(' ')).toMatch(/1 worker process: round trip \d+\.\d+ ms = transport and broker -?\d+\.\d+ \+ worker decode, pool hand-offs and encode \d+\.\d+ \+ handler \d+\.\d+ \(20 tasks\); 2 worker processes: round trip/);
     // The in-process compute of a round is reported beside the cluster's round time.
     expect(r.notes!.join(' ')).toMatch(/compute of one bcd round in one process without the cluster \(every shard's task in turn, fastest of 15\): \d+\.\d+ ms/);
   }, 120_000);

@@ -125,12 +125,33 @@ interface BcdRun {
   timing: { rest: number };
 }
 
+type TaskTiming = ReturnType<ClusterClient['stats']>['timing'];
+
+/** `after − before`, field by field. */
+function timingSince(before: TaskTiming, after: TaskTiming): TaskTiming {
+  return { tasks: after.tasks - before.tasks, roundTripMs: after.roundTripMs - before.roundTripMs, workerMs: after.workerMs - before.workerMs, runMs: after.runMs - before.runMs };
+}
+
+function addTiming(a: TaskTiming, b: TaskTiming): TaskTiming {
+  return { tasks: a.tasks + b.tasks, roundTripMs: a.roundTripMs + b.roundTripMs, workerMs: a.workerMs + b.workerMs, runMs: a.runMs + b.runMs };
+}
+
+/** "round trip 2.71 ms = transport and broker 0.93 + worker hand-offs 0.55 + handler 1.23" per task. */
+function describeTiming(t: TaskTiming): string {
+  if (t.tasks === 0) return 'no timed replies';
+  const per = (x: number) => (x / t.tasks).toFixed(2);
+  return `round trip ${per(t.roundTripMs)} ms = transport and broker ${per(t.roundTripMs - t.workerMs)} + worker decode, pool hand-offs and encode ${per(t.workerMs - t.runMs)} + handler ${per(t.runMs)} (${t.tasks} tasks)`;
+}
+
 /** What the speedup rows run: the bcd driver on its preset, or the CPU-bound spin job. */
 interface SpeedupJob {
   kind: 'bcd' | 'spin';
   plugins: string[];
-  /** One timed measurement with the cluster as it is: seconds per round (bcd) or wall seconds (spin). */
-  measure: (client: ClusterClient, workers: number) => Promise<{ seconds: number; x?: Float64Array }>;
+  /**
+   * One timed measurement with the cluster as it is: seconds per round (bcd) or wall seconds (spin),
+   * and the client's timing sums over the timed tasks (ClientStats.timing).
+   */
+  measure: (client: ClusterClient, workers: number) => Promise<{ seconds: number; x?: Float64Array; timing?: TaskTiming }>;
   /** Seconds of compute in one round run in this process without the cluster (bcd only). */
   compute?: () => Promise<number>;
   describe: (repeats: number) => string;
@@ -166,8 +187,9 @@ async function bcdJob(ctx: BenchContext, options: ScalingBenchmarkOptions): Prom
         await driver.run({ ...base, maxIter: 10 }, client, { signal: ctx.signal });
         warmed.add(client);
       }
+      const before = client.stats().timing;
       const run = (await driver.run(timed, client, { signal: ctx.signal })) as BcdRun;
-      return { seconds: run.timing.rest / Math.max(1, run.iterations - 1), x: run.x };
+      return { seconds: run.timing.rest / Math.max(1, run.iterations - 1), x: run.x, timing: timingSince(before, client.stats().timing) };
     },
     // The compute of one round without the cluster: every shard's task run here, one after another
     // (what one worker does per round, minus the trips). Run after the cluster measurements, so the
@@ -222,7 +244,7 @@ async function measureSpeedup(
   job: SpeedupJob,
   repeats: number,
   control?: SpeedupJob,
-): Promise<{ one: number; two: number; same?: boolean; control?: { one: number; two: number } }> {
+): Promise<{ one: number; two: number; timings: TaskTiming[]; same?: boolean; control?: { one: number; two: number } }> {
   const onLine = (l: string) => (/error|unavailable|failed/i.test(l) ? ctx.log(l) : undefined);
   const clusters = [
     await startLocalCluster({ plugins: [...job.plugins, ownPluginFile()], workers: 1, threads: 1, onLine }),
@@ -231,6 +253,7 @@ async function measureSpeedup(
   const clients = clusters.map((c) => new ClusterClient({ broker: c.broker, timeoutMs: 120_000, retries: 1 }));
   try {
     const times: number[][] = [[], []];
+    const timings: TaskTiming[] = [0, 1].map(() => ({ tasks: 0, roundTripMs: 0, workerMs: 0, runMs: 0 }));
     const controlTimes: number[][] = [[], []];
     const answers: (Float64Array | undefined)[] = [];
     for (let r = 0; r < repeats; r++) {
@@ -239,6 +262,7 @@ async function measureSpeedup(
         ctx.progress((0.5 * (2 * r + k)) / (2 * repeats), `${job.kind} with ${k + 1} worker process${k ? 'es' : ''}, run ${r + 1}/${repeats}`);
         const m = await job.measure(clients[k], k + 1);
         times[k].push(m.seconds);
+        if (m.timing) timings[k] = addTiming(timings[k], m.timing);
         if (r === 0) answers[k] = m.x;
         // The control job runs right after, on the same cluster: what the machine allows just now.
         if (control) controlTimes[k].push((await control.measure(clients[k], k + 1)).seconds);
@@ -249,6 +273,7 @@ async function measureSpeedup(
     return {
       one: median(times[0]),
       two: median(times[1]),
+      timings,
       ...(same !== undefined ? { same } : {}),
       ...(control ? { control: { one: median(controlTimes[0]), two: median(controlTimes[1]) } } : {}),
     };
@@ -270,7 +295,7 @@ export async function runScalingBenchmark(ctx: BenchContext, options: ScalingBen
   // With the bcd job, the CPU-bound spin job runs beside it as a control: it has no memory traffic and
   // ms-long tasks, so its speedup is what the machine (its cores, its load) allows at that moment.
   const control = job.kind === 'bcd' ? spinJobRunner(ctx) : undefined;
-  const { one, two, same, control: ctl } = await measureSpeedup(ctx, job, repeats, control);
+  const { one, two, same, timings, control: ctl } = await measureSpeedup(ctx, job, repeats, control);
   const speedup = one / two;
   const label = job.kind === 'bcd' ? 'bcd round' : 'cluster.spin batch';
   rows.push(
@@ -295,6 +320,11 @@ export async function runScalingBenchmark(ctx: BenchContext, options: ScalingBen
       : `The @optkit/optim bcd driver was not found from this program, so the speedup rows use the CPU-bound cluster.spin job (${job.describe(repeats)}) instead of a BCD job.`,
   );
   if (same !== undefined) notes.push(`bcd iterates with 1 and 2 worker processes: ${same ? 'bit-identical' : 'DIFFERENT (a bug)'}.`);
+  if (job.kind === 'bcd') {
+    notes.push(
+      `where a bcd task's time went (means over the timed jobs, from the workers' reply timing): 1 worker process: ${describeTiming(timings[0])}; 2 worker processes: ${describeTiming(timings[1])}. A round waits for its slowest task, and with one worker its tasks run one after another.`,
+    );
+  }
   if (job.compute) {
     const c = await job.compute();
     const beyond = one - c;
