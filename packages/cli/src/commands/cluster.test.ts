@@ -1,4 +1,5 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -172,6 +173,41 @@ describe('optkit cluster status and keygen', () => {
     await expect(startBrokerFromOptions({ bind: ['tcp://127.0.0.1:0'], curveKeys: dir })).rejects.toMatchObject({ code: 'INVALID_OPTION', argument: 'allow' });
     await expect(startBrokerFromOptions({ bind: ['tcp://127.0.0.1:0'], allow: dir })).rejects.toMatchObject({ code: 'INVALID_OPTION', argument: 'curveKeys' });
   });
+});
+
+describe('optkit cluster run --bind (the broker in the driver process)', () => {
+  it('hosts the broker, waits for the worker to connect, runs the driver through it and closes it', async () => {
+    const port = await new Promise<number>((resolvePort) => {
+      const srv = createServer().listen(0, '127.0.0.1', () => {
+        const p = (srv.address() as AddressInfo).port;
+        srv.close(() => resolvePort(p));
+      });
+    });
+    // The worker starts first and keeps trying to connect, as a remote one would.
+    const worker = await startWorker({ connect: `tcp://127.0.0.1:${port}`, plugins: [FIXTURE], threads: 1, heartbeat: { intervalMs: 200, liveness: 3 }, reconnect: { initialMs: 50, maxMs: 200 }, log: () => {} });
+    cleanups.push(() => worker.close());
+    const file = join(dir, 'bind.json');
+    const config = { job: { dim: 8, blocks: 2, rounds: 3, step: 0.5 } };
+    writeFileSync(file, JSON.stringify(config));
+    const io = capture();
+    const code = await main(['node', 'optkit', '--no-default-plugins', '--plugin', FIXTURE, 'cluster', 'run', 'fx.descent', '--config', file, '--bind', `tcp://127.0.0.1:${port}`, '--workers', '1', '--wait-ms', '20000', '--heartbeat-ms', '200']);
+    vi.restoreAllMocks();
+    expect(code).toBe(0);
+    const plugins = await fixturePlugins();
+    const reference = (await plugins.registry.get('drivers', 'fx.descent').entry.run(config.job, localExecutor(plugins.loaded.map((l) => l.plugin)), {})) as { x: number[] };
+    expect((JSON.parse(io.stdout.join('')) as { x: number[] }).x).toEqual(reference.x);
+    expect(io.stderr.join('')).toMatch(/waiting for 1 worker process/);
+    expect(worker.stats().completed).toBeGreaterThan(0);
+    // Bad combinations fail before binding anything.
+    capture();
+    expect(await main(['node', 'optkit', '--no-default-plugins', '--plugin', FIXTURE, 'cluster', 'run', 'fx.descent', '--config', file, '--bind', `tcp://127.0.0.1:${port}`, '--connect', 'tcp://127.0.0.1:5555'])).toBe(2);
+    expect(await main(['node', 'optkit', '--no-default-plugins', '--plugin', FIXTURE, 'cluster', 'run', 'fx.none', '--config', file, '--bind', `tcp://127.0.0.1:${port}`])).not.toBe(0);
+    // With no worker left, waiting for one times out instead of hanging.
+    await worker.close();
+    const stderr = capture().stderr;
+    expect(await main(['node', 'optkit', '--no-default-plugins', '--plugin', FIXTURE, 'cluster', 'run', 'fx.descent', '--config', file, '--bind', `tcp://127.0.0.1:${port}`, '--wait-ms', '300'])).not.toBe(0);
+    expect(stderr.join('')).toMatch(/1 worker process connecting did not happen within 300 ms/);
+  }, 60_000);
 });
 
 describe('optkit cluster local', () => {

@@ -4,10 +4,10 @@
  * cluster-status.ts.
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { BACKENDS, isBindEndpoint, isConnectEndpoint, startLocalCluster, type WorkerBackend } from '@optkit/cluster';
+import { BACKENDS, isBindEndpoint, isConnectEndpoint, startLocalCluster, waitFor, type WorkerBackend } from '@optkit/cluster';
 import { OptkitError } from '@optkit/core';
 import { runWithProgress } from './cluster-run.js';
-import { brokerCommand, clientCurveKeys, pluginsWithJobs, resolvePluginFiles, untilStopped, workerCommand } from './cluster-serve.js';
+import { brokerCommand, clientCurveKeys, pluginsWithJobs, resolvePluginFiles, startBrokerFromOptions, untilStopped, workerCommand } from './cluster-serve.js';
 import { keygenCommand, statusCommand } from './cluster-status.js';
 import { err, pluginsFor, setExitCode, type GlobalOptions } from './shared.js';
 
@@ -37,8 +37,23 @@ Examples:
   $ optkit cluster broker --bind tcp://*:5555               a broker (add --curve-keys keys --allow allowed/ for CURVE)
   $ optkit cluster worker --connect tcp://host:5555 --threads 2 --plugins @optkit/optim
   $ optkit cluster run bcd --config bcd.json --connect tcp://host:5555
+  $ optkit cluster run bcd --config bcd.json --bind tcp://*:5555 --workers 4   host the broker here, wait for 4 workers
   $ optkit cluster status --connect tcp://host:5555
   $ optkit cluster local --workers 2 bcd --config bcd.json  broker + 2 workers on loopback, run, tear down`;
+
+interface RunCommandOptions {
+  config: string;
+  connect?: string;
+  /** Repeatable, as for `cluster broker`. */
+  bind?: string[];
+  curveKeys?: string;
+  allow?: string;
+  workers: number;
+  waitMs: number;
+  heartbeatMs?: number;
+  liveness?: number;
+  out?: string;
+}
 
 export function registerCluster(program: Command): void {
   const cluster = program
@@ -84,12 +99,35 @@ export function registerCluster(program: Command): void {
     .argument('<driver>', 'driver id (see optkit list)')
     .requiredOption('--config <file>', 'JSON: {"connect"?, "job": {...driver options}, "timeoutMs"?, "retries"?, "concurrency"?, "curve"?: {"serverKeyFile", "secretKeyFile"}}')
     .option('--connect <endpoint>', 'broker endpoint (overrides the config file)', connectEndpoint)
+    .option('--bind <endpoint>', 'host the broker in this process on <endpoint> (repeatable) for the workers to connect to, instead of connecting to one (saves the client-broker hop on every task)', bindEndpoint)
+    .option('--curve-keys <dir>', 'with --bind: enable CURVE (folder with broker.key_secret)')
+    .option('--allow <dir>', 'with --bind and --curve-keys: folder of *.key public certificates of the workers')
+    .option('--workers <n>', 'with --bind: worker processes to wait for before starting (default 1)', positiveInt('--workers'), 1)
+    .option('--wait-ms <ms>', 'with --bind: how long to wait for them (default 60000)', positiveInt('--wait-ms'), 60_000)
+    .option('--heartbeat-ms <ms>', 'with --bind: heartbeat interval (default 2500; workers must use the same)', positiveInt('--heartbeat-ms'))
+    .option('--liveness <n>', 'with --bind: missed heartbeats before a worker is dropped (default 3)', positiveInt('--liveness'))
     .option('--out <file>', 'write the result JSON here instead of stdout')
-    .action(async (driver: string, opts: { config: string; connect?: string; out?: string }, cmd: Command) => {
+    .action(async (driver: string, opts: RunCommandOptions, cmd: Command) => {
       await setExitCode(
         (async () => {
           const plugins = await pluginsFor(cmd.optsWithGlobals<GlobalOptions>());
-          return runWithProgress({ plugins, driver, config: opts.config, ...(opts.connect ? { connect: opts.connect } : {}) }, opts.out);
+          if (!opts.bind?.length) return runWithProgress({ plugins, driver, config: opts.config, ...(opts.connect ? { connect: opts.connect } : {}) }, opts.out);
+          if (opts.connect) throw new OptkitError('INVALID_OPTION', 'cluster run: give --connect (a broker elsewhere) or --bind (host one here), not both', 'bind');
+          plugins.registry.get('drivers', driver); // an unknown driver fails before anything is bound
+          const broker = await startBrokerFromOptions({
+            bind: opts.bind,
+            ...(opts.curveKeys ? { curveKeys: opts.curveKeys } : {}),
+            ...(opts.allow ? { allow: opts.allow } : {}),
+            ...(opts.heartbeatMs !== undefined ? { heartbeatMs: opts.heartbeatMs } : {}),
+            ...(opts.liveness !== undefined ? { liveness: opts.liveness } : {}),
+          });
+          try {
+            err(`optkit run: waiting for ${opts.workers} worker process${opts.workers === 1 ? '' : 'es'} (optkit cluster worker --connect <this host's address>)`);
+            await waitFor(() => broker.stats().processes >= opts.workers, opts.waitMs, `cluster run: ${opts.workers} worker process${opts.workers === 1 ? '' : 'es'} connecting`);
+            return await runWithProgress({ plugins, driver, config: opts.config, broker }, opts.out);
+          } finally {
+            await broker.close();
+          }
         })(),
       );
     });
