@@ -393,13 +393,23 @@ export class Broker {
     this.endpoints.push(bound);
     if (!this.started) {
       this.started = true;
-      this.nextHeartbeatAt = Date.now() + this.heartbeatIntervalMs;
-      // Expiry is checked often enough that a silent worker goes within its liveness window plus at
-      // most 100 ms; the queue sweep (deadlines, grace periods) runs at most every 250 ms.
-      this.timer = setInterval(() => this.tick(), Math.max(5, Math.min(100, Math.floor(this.heartbeatIntervalMs / 4))));
+      this.startTicking();
       this.loop = this.receiveLoop();
     }
     return bound;
+  }
+
+  /**
+   * Starts the periodic tick (heartbeats, worker expiry, queue deadlines and grace periods) once:
+   * from the first bind, or from the first in-process client of a broker not bound yet, whose
+   * requests must expire too.
+   */
+  private startTicking(): void {
+    if (this.timer || this.closed) return;
+    this.nextHeartbeatAt = Date.now() + this.heartbeatIntervalMs;
+    // Expiry is checked often enough that a silent worker goes within its liveness window plus at
+    // most 100 ms; the queue sweep (deadlines, grace periods) runs at most every 250 ms.
+    this.timer = setInterval(() => this.tick(), Math.max(5, Math.min(100, Math.floor(this.heartbeatIntervalMs / 4))));
   }
 
   /** The last endpoint bound (with the real port), or undefined before {@link bind}. */
@@ -435,6 +445,7 @@ export class Broker {
     const key = idKey(id);
     this.localClients.set(key, onReply);
     if (onClosed) this.localClosers.set(key, onClosed);
+    this.startTicking();
     const broker = this;
     return {
       get open() {

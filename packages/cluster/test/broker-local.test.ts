@@ -128,6 +128,14 @@ describe('Broker in-process clients', () => {
     expect(() => handle.request('svc', ['x'])).toThrow(/closed/);
   });
 
+  it('expires requests of a local client on a broker that was never bound (no service → UNAVAILABLE)', async () => {
+    broker = new Broker({ heartbeatIntervalMs: 100, heartbeatLiveness: 3, unknownServiceGraceMs: 150 });
+    const local = localClient({ retries: 0, timeoutMs: 30_000 });
+    const t0 = Date.now();
+    await expect(local.submit('nobody', { header: {} })).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    expect(Date.now() - t0).toBeLessThan(2000);
+  });
+
   it('refuses bad local requests and options with clear errors', async () => {
     await startBroker();
     const handle = broker!.connectLocal(() => undefined);
