@@ -25,6 +25,7 @@ import { setMaxListeners } from 'node:events';
 import { Dealer } from 'zeromq';
 import { OptkitError, checkOption, type JobExecutor, type JobReply, type JobRequest, type MapOptions, type OptkitErrorCode, type SubmitOptions } from '@optkit/core';
 import type { Broker, LocalBrokerClient } from './broker.js';
+import { PayloadServer, payloadKey } from './direct.js';
 import { clientConfigSchema, parseConfig, type ClientConfig } from './config.js';
 import { OPTKIT_STATUS, clientRequest, parseClientReply, type Frame } from './mdp.js';
 import { decodePayload, encodePayload, resolveLimits, type WireLimits } from './wire.js';
@@ -34,6 +35,14 @@ export interface ClusterClientOptions extends Omit<ClientConfig, 'connect'> {
   connect?: string;
   /** A broker in this process, reached by function call instead of a socket (no `curve` then). */
   broker?: Broker;
+  /**
+   * Direct payloads (direct.ts): request bodies of at least `minBytes` (default 1 MiB) stay here and
+   * the worker fetches them from a socket this client binds on `bind` (e.g. `tcp://10.0.0.5:0`; give
+   * `advertise`, the address workers reach, when `bind` is a wildcard), so they cross the network
+   * once instead of twice. Plain TCP: not with `curve`, and not with an in-process `broker` (whose
+   * bodies cross once already).
+   */
+  directPayloads?: { bind: string; advertise?: string; minBytes?: number };
   /** Size limits on replies (defaults: wire.ts DEFAULT_WIRE_LIMITS). */
   limits?: Partial<WireLimits>;
   /**
@@ -75,6 +84,8 @@ export interface ClientStats {
   invalid: number;
   /** Times the socket reconnected to the broker. */
   reconnects: number;
+  /** Requests whose body a worker fetched directly from this client (sent as direct payloads). */
+  direct: number;
   pending: number;
   /**
    * Where the time of answered tasks went, summed (ms) over the replies whose worker reported its
@@ -94,6 +105,8 @@ interface Pending {
   attempt: number;
   /** performance.now() when the latest attempt was sent. */
   sentAt: number;
+  /** The key its body is held under for direct fetching (direct payloads only). */
+  fetchKey?: string;
   body: Frame[];
   timer?: NodeJS.Timeout;
   resolve: (r: JobReply) => void;
@@ -142,12 +155,13 @@ export class ClusterClient implements JobExecutor {
   private sending: Promise<unknown> = Promise.resolve();
   private lost = false;
   private closedFlag = false;
-  private readonly counters = { sent: 0, resent: 0, replies: 0, duplicates: 0, invalid: 0, reconnects: 0 };
+  private readonly counters = { sent: 0, resent: 0, replies: 0, duplicates: 0, invalid: 0, reconnects: 0, direct: 0 };
+  private readonly direct?: { server: PayloadServer; minBytes: number; ready: Promise<void>; started: boolean };
   private readonly timing = { tasks: 0, roundTripMs: 0, workerMs: 0, runMs: 0 };
 
   constructor(options: ClusterClientOptions) {
     if (!options || typeof options !== 'object') throw new OptkitError('INVALID_OPTION', 'ClusterClient: options must be an object', 'options');
-    const { limits, wallClock = Date.now, broker, ...config } = options;
+    const { limits, wallClock = Date.now, broker, directPayloads, ...config } = options;
     if (typeof wallClock !== 'function') throw new OptkitError('INVALID_OPTION', 'ClusterClient: option wallClock must be a function returning ms since the epoch', 'wallClock');
     this.wallClock = wallClock;
     if (broker !== undefined) {
@@ -161,6 +175,25 @@ export class ClusterClient implements JobExecutor {
     this.retries = parsed.retries ?? 3;
     this.concurrency = parsed.concurrency ?? 64;
     this.limits = resolveLimits(limits, 'ClusterClient');
+    if (directPayloads !== undefined) {
+      const d = directPayloads as Partial<NonNullable<ClusterClientOptions['directPayloads']>>;
+      if (!d || typeof d !== 'object' || typeof d.bind !== 'string' || !/^(tcp|ipc):\/\/\S+$/.test(d.bind)) {
+        throw new OptkitError('INVALID_OPTION', 'ClusterClient: directPayloads.bind must be a tcp:// or ipc:// endpoint to bind, e.g. tcp://10.0.0.5:0', 'directPayloads.bind');
+      }
+      if (d.advertise !== undefined && (typeof d.advertise !== 'string' || !/^(tcp|ipc):\/\/\S+$/.test(d.advertise))) {
+        throw new OptkitError('INVALID_OPTION', 'ClusterClient: directPayloads.advertise must be a tcp:// or ipc:// endpoint', 'directPayloads.advertise');
+      }
+      if (broker) throw new OptkitError('INVALID_OPTION', 'ClusterClient: directPayloads is for a broker in another process (an in-process broker already moves bodies once)', 'directPayloads');
+      if (config.curve) throw new OptkitError('INVALID_OPTION', 'ClusterClient: directPayloads serves bodies over plain TCP, so it cannot be combined with curve', 'directPayloads');
+      const minBytes = checkOption(d.minBytes ?? 1 << 20, 'directPayloads.minBytes', { min: 0, integer: true }, 'ClusterClient');
+      const server = new PayloadServer(d.bind, d.advertise);
+      const direct = { server, minBytes, started: false, ready: Promise.resolve() };
+      direct.ready = server.start().then(() => {
+        direct.started = true;
+      });
+      direct.ready.catch(() => undefined);
+      this.direct = direct;
+    }
     if (broker) {
       this.endpoint = 'in-process';
       this.local = broker.connectLocal(
@@ -235,12 +268,24 @@ export class ClusterClient implements JobExecutor {
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       this.pending.set(id, entry);
-      try {
-        this.attempt(id, entry);
-      } catch (err) {
-        this.settle(id);
-        reject(err);
-      }
+      const first = () => {
+        if (!this.pending.has(id)) return; // aborted or closed meanwhile
+        try {
+          this.attempt(id, entry);
+        } catch (err) {
+          this.settle(id);
+          reject(err);
+        }
+      };
+      // With direct payloads the first requests wait for the payload server's bind (a failure to
+      // bind fails them with its error).
+      if (this.direct && !this.direct.started) {
+        this.direct.ready.then(first, (err: unknown) => {
+          if (!this.pending.has(id)) return;
+          this.settle(id);
+          reject(err);
+        });
+      } else first();
     });
   }
 
@@ -316,6 +361,7 @@ export class ClusterClient implements JobExecutor {
     this.failAll('closed');
     this.socket?.close();
     this.local?.close();
+    this.direct?.server.close();
   }
 
   /** Rejects every pending request with UNAVAILABLE (`why` completes "ClusterClient: ... while <task> was pending"). */
@@ -347,14 +393,40 @@ export class ClusterClient implements JobExecutor {
       }),
       this.limits,
     );
+    let body = p.body;
+    const direct = this.direct;
+    if (direct) {
+      let bytes = 0;
+      for (const f of p.body) bytes += typeof f === 'string' ? Buffer.byteLength(f) : f.byteLength;
+      if (bytes >= direct.minBytes) {
+        // The body waits here; through the broker goes a request naming where to fetch it.
+        if (p.fetchKey === undefined) {
+          p.fetchKey = payloadKey();
+          this.counters.direct++;
+        }
+        direct.server.hold(p.fetchKey, p.body);
+        body = encodePayload(
+          {
+            id,
+            service: p.service,
+            ttl: p.timeoutMs,
+            deadline: this.wallClock() + p.timeoutMs,
+            ...(p.request.affinity !== undefined ? { affinity: p.request.affinity } : {}),
+            fetch: { endpoint: direct.server.endpoint, key: p.fetchKey, bytes },
+          },
+          [],
+          this.limits,
+        );
+      }
+    }
     if (p.attempt === 1) this.counters.sent++;
     else this.counters.resent++;
     // The attempt window starts before the send, so a reply can never meet a window not yet opened.
     if (p.timer) clearTimeout(p.timer);
     p.timer = setTimeout(() => this.expire(id), p.timeoutMs + attemptGraceMs(p.timeoutMs));
     p.sentAt = performance.now();
-    if (this.local) this.local.request(p.service, p.body);
-    else this.send(clientRequest(p.service, p.body));
+    if (this.local) this.local.request(p.service, body);
+    else this.send(clientRequest(p.service, body));
   }
 
   private expire(id: string): void {
@@ -404,6 +476,7 @@ export class ClusterClient implements JobExecutor {
     if (!p) return;
     this.pending.delete(id);
     if (p.timer) clearTimeout(p.timer);
+    if (p.fetchKey !== undefined) this.direct?.server.release(p.fetchKey);
     p.cleanup();
   }
 

@@ -19,3 +19,4 @@ export * from './worker.js';
 export * from './worker-backend.js';
 export * from './local.js';
 export type { PoolTask, PoolOutcome, PoolThreadData } from './pool-thread.js';
+export * from './direct.js';

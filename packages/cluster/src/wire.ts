@@ -78,6 +78,11 @@ export interface WireHeader {
    * an ASCII string for the fast path (any other string still works, through the full decoder).
    */
   affinity?: string;
+  /**
+   * Direct payload (direct.ts): the request's real body (an optkit payload of the same id) is not
+   * here but held by the client, to be fetched from `endpoint` under `key`; `bytes` is its size.
+   */
+  fetch?: { endpoint: string; key: string; bytes: number };
   /** Descriptors of frames 1..n, in order. */
   frames: FrameDescriptor[];
   /** The job's own header (JobRequest.header / JobReply.header). */
@@ -289,6 +294,12 @@ export function decodeHeader(frame: Uint8Array, limits: Partial<WireLimits> = {}
   }
   if (h.header !== undefined && !isPlainObject(h.header)) throw new OptkitError('PROTOCOL', `${fn}: header.header must be a map`, 'header.header');
   if (h.affinity !== undefined && typeof h.affinity !== 'string') throw new OptkitError('PROTOCOL', `${fn}: header.affinity must be a string`, 'header.affinity');
+  if (h.fetch !== undefined) {
+    const f = h.fetch as Record<string, unknown>;
+    if (!isPlainObject(f) || typeof f.endpoint !== 'string' || typeof f.key !== 'string' || typeof f.bytes !== 'number' || !Number.isInteger(f.bytes) || f.bytes < 0) {
+      throw new OptkitError('PROTOCOL', `${fn}: header.fetch must be {endpoint: string, key: string, bytes: integer >= 0}`, 'header.fetch');
+    }
+  }
   if (h.error !== undefined) {
     const e = h.error as Record<string, unknown>;
     if (!isPlainObject(e) || typeof e.code !== 'string' || typeof e.message !== 'string') {

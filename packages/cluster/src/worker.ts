@@ -34,6 +34,7 @@ import { Dealer } from 'zeromq';
 import { Piscina } from 'piscina';
 import { OptkitError, Registry, loadPlugin } from '@optkit/core';
 import { parseConfig, workerConfigSchema, type WorkerConfig } from './config.js';
+import { PayloadFetcher } from './direct.js';
 import { parseWorkerInbound, workerDisconnect, workerHeartbeat, workerReady, workerReply, type Frame } from './mdp.js';
 import { detachable, movable, type PoolOutcome, type PoolTask, type PoolThreadData } from './pool-thread.js';
 import { decodePayload, encodePayload, peekHeader, resolveLimits, type WireLimits } from './wire.js';
@@ -207,6 +208,8 @@ class WorkerCore {
   readonly stopper = new AbortController();
   /** Prefix of this process's routing ids (`host:pid:random`), so broker logs name the process. */
   readonly tag = `${hostname().slice(0, 64)}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  /** Fetches direct payloads from the clients that hold them (direct.ts). */
+  readonly fetcher: PayloadFetcher;
   readonly counters: WorkerStats = { completed: 0, failed: 0, timedOut: 0, invalid: 0, reconnects: 0, orphaned: 0, running: 0 };
   private timer?: NodeJS.Timeout;
   private closing?: Promise<void>;
@@ -215,7 +218,9 @@ class WorkerCore {
     readonly opts: Resolved,
     readonly pool: Piscina,
     readonly log: (line: string) => void,
-  ) {}
+  ) {
+    this.fetcher = new PayloadFetcher(opts.limits.maxFrameBytes);
+  }
 
   addSlot(service: string): void {
     this.slots.push(new Slot(this, service, this.slots.length));
@@ -257,6 +262,23 @@ class WorkerCore {
     let budget = h.ttl !== undefined ? h.ttl : h.deadline !== undefined ? h.deadline - Date.now() : undefined;
     if (this.opts.taskTimeoutMs !== undefined) budget = Math.min(budget ?? Infinity, this.opts.taskTimeoutMs);
     if (budget !== undefined && budget <= 0) return fail('TIMEOUT', `task ${id ?? '?'} for ${service} arrived after its deadline`);
+    if (h.fetch) {
+      // A direct payload (direct.ts): the body waits at the client; fetch it within the budget.
+      if (this.opts.curve) return fail('PROTOCOL', `task ${id ?? '?'} for ${service} is a direct payload (plain TCP); this worker runs with CURVE and does not fetch them`);
+      const started = performance.now();
+      try {
+        const full = decodePayload(await this.fetcher.fetch(h.fetch.endpoint, h.fetch.key, budget ?? 60_000), this.opts.limits);
+        if (full.header.id !== h.id) throw new OptkitError('PROTOCOL', `the fetched body is task ${JSON.stringify(full.header.id)}, not ${JSON.stringify(h.id)}`, 'fetch');
+        payload = full;
+      } catch (err) {
+        const e = err instanceof OptkitError ? err : new OptkitError('UNAVAILABLE', String(err));
+        return fail(e.code, `worker could not fetch the body of task ${id ?? '?'} for ${service}: ${e.message}`);
+      }
+      if (budget !== undefined) {
+        budget -= performance.now() - started;
+        if (budget <= 0) return fail('TIMEOUT', `task ${id ?? '?'} for ${service} passed its deadline while its body was fetched`);
+      }
+    }
 
     const frames = payload.frames.map(detachable);
     const task: PoolTask = { service, header: payload.header.header ?? {}, frames };
@@ -297,6 +319,7 @@ class WorkerCore {
       this.stopper.abort();
       if (this.timer) clearInterval(this.timer);
       await Promise.all(this.slots.map((s) => s.close()));
+      this.fetcher.close();
       await this.pool.destroy();
     })();
     return this.closing;
