@@ -5,7 +5,8 @@
  * - `echo`: a raw ZeroMQ ROUTER (the raw pair's server) bound to an ephemeral loopback port.
  * - `broker`: the optkit {@link Broker} bound to an ephemeral loopback port (heartbeats every 1 s).
  * - `mdp-worker <endpoint> [slots]`: an MDP 0.1 worker of service `bench` with `slots` DEALER
- *   connections (default 1), heartbeating every 1 s.
+ *   connections (default 1), heartbeating every 1 s; a direct payload's body (direct.ts) is fetched
+ *   from its client first, as optkit workers do.
  * - `relay`: a ROUTER that forwards client messages to one worker DEALER and back, with no protocol
  *   logic (the cost of the extra hop alone); prints `worker` once its worker has said hello.
  * - `relay-worker <endpoint>`: the relay's worker DEALER.
@@ -20,7 +21,8 @@
 import * as zmq from 'zeromq';
 import { Broker } from '../broker.js';
 import { parseWorkerInbound, workerHeartbeat, workerReady, workerReply, type Frame } from '../mdp.js';
-import { encodePayload } from '../wire.js';
+import { PayloadFetcher } from '../direct.js';
+import { decodeHeader, encodePayload } from '../wire.js';
 
 /** The benchmark's service name. */
 const BENCH_SERVICE = 'bench';
@@ -56,6 +58,18 @@ async function serveBroker(): Promise<string> {
  * pool thread ("slots", as worker.ts does); `slots` connections here.
  */
 function serveMdpWorker(endpoint: string, slots: number): void {
+  const fetcher = new PayloadFetcher();
+  /** The request body, fetched from its client first when it is a direct payload (direct.ts). */
+  const bodyOf = async (body: Buffer[]): Promise<Buffer[]> => {
+    if (body.length !== 1) return body;
+    let fetch;
+    try {
+      fetch = decodeHeader(body[0]).fetch;
+    } catch {
+      return body;
+    }
+    return fetch ? fetcher.fetch(fetch.endpoint, fetch.key, 60_000) : body;
+  };
   for (let k = 0; k < slots; k++) {
     const socket = new zmq.Dealer(SOCKET);
     socket.connect(endpoint);
@@ -65,7 +79,7 @@ function serveMdpWorker(endpoint: string, slots: number): void {
     void (async () => {
       for await (const frames of socket) {
         const msg = parseWorkerInbound(frames);
-        if (msg.kind === 'request') await send(workerReply(msg.client, benchAnswer(msg.body)));
+        if (msg.kind === 'request') await send(workerReply(msg.client, benchAnswer(await bodyOf(msg.body))));
       }
     })().catch(() => undefined);
   }

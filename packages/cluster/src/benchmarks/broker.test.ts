@@ -11,9 +11,9 @@ describe('cluster.broker benchmark', () => {
     expect(plugin.benchmarks.map((b) => b.id)).toContain('cluster.broker');
   });
 
-  it('measures raw, broker, in-process broker and relay paths (tiny sizes)', async () => {
+  it('measures raw, broker, in-process broker, direct-payload and relay paths (tiny sizes)', async () => {
     const result = await makeBrokerBenchmark({ roundTrips: 40, bigTasks: 4, bigLength: 10_000, inFlight: 2, rounds: 1 }).run(ctx());
-    expect(result.rows.map((r) => r.unit)).toEqual(['µs', 'µs', 'GB/s', 'µs', 'µs', 'GB/s', 'µs', 'GB/s', 'µs', 'µs']);
+    expect(result.rows.map((r) => r.unit)).toEqual(['µs', 'µs', 'GB/s', 'µs', 'µs', 'GB/s', 'GB/s', 'µs', 'GB/s', 'µs', 'µs']);
     const [rtt, overhead, tput] = result.rows;
     expect(rtt.value).toBeGreaterThan(0);
     expect(rtt.reference!.value).toBeGreaterThan(0);
@@ -29,7 +29,12 @@ describe('cluster.broker benchmark', () => {
     expect(localRtt.reference!.value).toBe(rtt.reference!.value);
     expect(localTput.value).toBeGreaterThan(0);
     expect(localTput.reference!.value).toBe(tput.reference!.value);
-    const [, , , , , , , , cpuAll, cpuBroker] = result.rows;
+    // Direct payloads: throughput only, against the same raw figure.
+    const directTput = result.rows[6];
+    expect(directTput.name).toContain('direct payloads');
+    expect(directTput.value).toBeGreaterThan(0);
+    expect(directTput.reference!.value).toBe(tput.reference!.value);
+    const [, , , , , , , , , cpuAll, cpuBroker] = result.rows;
     expect(cpuAll.value).toBeGreaterThan(cpuBroker.value);
     expect(cpuBroker.value).toBeGreaterThan(0);
     expect(cpuBroker.reference!.value).toBeGreaterThan(0);

@@ -9,6 +9,9 @@
  *           `ClusterClient({broker})` and `optkit cluster local` use: a job driver hosting the broker
  *           its workers connect to) ↔ worker process. The same broker code and MDP worker as the
  *           broker path, without the client ↔ broker hop.
+ * - broker with direct payloads: the broker path, with the client holding each 8 MB body and the
+ *           worker fetching it from the client (direct.ts); only a small header goes through the
+ *           broker (throughput only: small tasks take the plain broker path).
  * - relay:  client ↔ relay process (ROUTER forwarding to one DEALER, no protocol logic, no limit on
  *           tasks in flight) ↔ worker process — the price of the extra hop alone, which any broker
  *           pays (context rows)
@@ -31,7 +34,8 @@ import * as zmq from 'zeromq';
 import { throwIfAborted, type BenchContext, type BenchResult, type BenchRow, type BenchmarkEntry } from '@optkit/core';
 import { Broker } from '../broker.js';
 import { clientRequest, type Frame } from '../mdp.js';
-import { encodePayload } from '../wire.js';
+import { PayloadServer, payloadKey } from '../direct.js';
+import { encodePayload, peekHeader } from '../wire.js';
 
 export interface BrokerBenchmarkOptions {
   /** Timed sequential round trips per side (default 3000; quick 600). */
@@ -287,6 +291,43 @@ async function inProcessBrokerPair(slots: number): Promise<Pair> {
   }
 }
 
+/**
+ * The broker path with direct payloads: bodies of 64 KiB or more stay here, held by a payload server,
+ * and the broker carries a small request naming them, as `ClusterClient({directPayloads})` sends it.
+ */
+async function directPayloadPair(slots: number): Promise<Pair> {
+  const server = new PayloadServer('tcp://127.0.0.1:0');
+  const peers: Peer[] = [spawnPeer('broker')];
+  try {
+    const fetchAt = await server.start();
+    const endpoint = (await peers[0].line('endpoint ')).trim();
+    peers.push(spawnPeer('mdp-worker', endpoint, String(slots)));
+    await peers[1].line('ready');
+    const wrap = (body: Frame[]): Frame[] => {
+      let bytes = 0;
+      for (const f of body) bytes += typeof f === 'string' ? Buffer.byteLength(f) : f.byteLength;
+      if (bytes < 64 * 1024) return clientRequest('bench', body);
+      const key = payloadKey();
+      server.hold(key, body);
+      const peek = peekHeader(body[0] as Uint8Array);
+      const id = peek.kind === 'ours' ? peek.id : undefined;
+      return clientRequest('bench', encodePayload({ ...(id !== undefined ? { id } : {}), ttl: 60_000, fetch: { endpoint: fetchAt, key, bytes } }));
+    };
+    const pair = pairOf(endpoint, wrap, peers);
+    return {
+      ...pair,
+      close() {
+        pair.close();
+        server.close();
+      },
+    };
+  } catch (err) {
+    for (const p of peers) p.close();
+    server.close();
+    throw err;
+  }
+}
+
 /** Through a raw relay process to a worker process (no protocol logic). */
 async function relayPair(): Promise<Pair> {
   const peers: Peer[] = [spawnPeer('relay')];
@@ -321,6 +362,8 @@ interface Side {
   clientCpu: number[];
   /** GB/s per throughput batch. */
   gbps: number[];
+  /** Measured for throughput only (its small tasks take another side's path). */
+  throughputOnly?: boolean;
 }
 
 /** CPU µs used so far by this process and by each peer of `pair`. */
@@ -381,8 +424,9 @@ export async function runBrokerBenchmark(ctx: BenchContext, options: BrokerBench
     { name: 'broker', make: () => brokerPair(slots), rtt: [], cpu: [], middleCpu: [], clientCpu: [], gbps: [] },
     { name: 'relay', make: relayPair, rtt: [], cpu: [], middleCpu: [], clientCpu: [], gbps: [] },
     { name: 'in-process broker', make: () => inProcessBrokerPair(slots), rtt: [], cpu: [], middleCpu: [], clientCpu: [], gbps: [] },
+    { name: 'broker, direct payloads', make: () => directPayloadPair(slots), rtt: [], cpu: [], middleCpu: [], clientCpu: [], gbps: [], throughputOnly: true },
   ];
-  const [raw, brk, relay, local] = sides;
+  const [raw, brk, relay, local, direct] = sides;
   // All paths stay open for the whole run and the measurements interleave in small batches, so a
   // change in machine load (this VM is shared) hits every side alike.
   const pairs: Pair[] = [];
@@ -394,13 +438,13 @@ export async function runBrokerBenchmark(ctx: BenchContext, options: BrokerBench
     const bigBatch = Math.max(1, Math.ceil(bigTasks / rounds));
     for (let k = 0; k < sides.length; k++) {
       // Warm-up: connections, JIT, buffers.
-      for (let i = 0; i < Math.min(200, Math.max(20, batch)); i++) await pairs[k].request(small);
+      if (!sides[k].throughputOnly) for (let i = 0; i < Math.min(200, Math.max(20, batch)); i++) await pairs[k].request(small);
       await pairs[k].pipeline(bigFrames, 2, 1);
     }
     for (let r = 0; r < rounds; r++) {
       throwIfAborted(ctx.signal, 'cluster.broker');
       ctx.progress(r / rounds, `round ${r + 1}/${rounds}`);
-      for (let k = 0; k < sides.length; k++) await latencyBatch(pairs[k], small, batch, sides[k]);
+      for (let k = 0; k < sides.length; k++) if (!sides[k].throughputOnly) await latencyBatch(pairs[k], small, batch, sides[k]);
       for (let k = 0; k < sides.length; k++) sides[k].gbps.push(await throughputBatch(pairs[k], bigFrames, bigBytes, bigBatch, inFlight));
     }
   } finally {
@@ -415,6 +459,7 @@ export async function runBrokerBenchmark(ctx: BenchContext, options: BrokerBench
   const overhead = brokerRtt - rawRtt;
   const localOverhead = localRtt - rawRtt;
   const localGbps = median(local.gbps);
+  const directGbps = median(direct.gbps);
   // Throughput: total bytes over total time would let one slow batch dominate; the median batch is steadier.
   const rawGbps = median(raw.gbps);
   const brokerGbps = median(brk.gbps);
@@ -478,6 +523,16 @@ export async function runBrokerBenchmark(ctx: BenchContext, options: BrokerBench
       pass: localGbps / rawGbps >= 0.7,
     },
     {
+      name: `throughput of ${mb} MB Float64Array payloads through the broker with direct payloads (the worker fetches each body from the client; client, broker, worker processes)`,
+      value: directGbps,
+      unit: 'GB/s',
+      higherIsBetter: true,
+      reference: { name: 'raw ZeroMQ DEALER-ROUTER between two processes, same run', value: rawGbps },
+      ratio: directGbps / rawGbps,
+      target: '≥ 0.7× raw ZeroMQ',
+      pass: directGbps / rawGbps >= 0.7,
+    },
+    {
       name: 'context: round trip through a raw ZeroMQ relay process (DEALER → ROUTER → DEALER, no protocol logic)',
       value: relayRtt,
       unit: 'µs',
@@ -517,8 +572,8 @@ export async function runBrokerBenchmark(ctx: BenchContext, options: BrokerBench
     notes: [
       `round trip µs, p10/p50/p90 — raw ${fmt([q(raw.rtt, 0.1), rawRtt, q(raw.rtt, 0.9)], 1)}; broker ${fmt([q(brk.rtt, 0.1), brokerRtt, q(brk.rtt, 0.9)], 1)}; in-process broker ${fmt([q(local.rtt, 0.1), localRtt, q(local.rtt, 0.9)], 1)}; relay ${fmt([q(relay.rtt, 0.1), relayRtt, q(relay.rtt, 0.9)], 1)}`,
       `CPU µs per small task, all processes (median of batches) — raw ${median(raw.cpu).toFixed(1)}, broker ${median(brk.cpu).toFixed(1)}, relay ${median(relay.cpu).toFixed(1)}; middle process alone — broker ${median(brk.middleCpu).toFixed(1)}, relay ${median(relay.middleCpu).toFixed(1)}; client process alone — raw ${median(raw.clientCpu).toFixed(1)}, broker ${median(brk.clientCpu).toFixed(1)}, relay ${median(relay.clientCpu).toFixed(1)}`,
-      `throughput GB/s per batch — raw: ${fmt(raw.gbps, 2)}; broker: ${fmt(brk.gbps, 2)}; in-process broker: ${fmt(local.gbps, 2)}; relay: ${fmt(relay.gbps, 2)}`,
-      `layout: every party in its own process on tcp loopback — raw: client ↔ echo server; broker: client ↔ broker ↔ MDP worker (${slots} connection${slots === 1 ? '' : 's'}, as a worker process with ${slots} pool thread${slots === 1 ? '' : 's'} holds); in-process broker: client and broker in this process (Broker.connectLocal, as ClusterClient({broker}) and optkit cluster local) ↔ the same MDP worker; relay: client ↔ relay ↔ worker; the client is this process. Small task: ${smallBytes} body bytes (msgpack header + 8 float64), echoed, 1 in flight, ${Math.max(1, Math.ceil(roundTrips / rounds)) * rounds} timed round trips per side. Big task: ${bigBytes} payload bytes, answered with a small ack, ${inFlight} in flight, ${Math.max(1, Math.ceil(bigTasks / rounds)) * rounds} timed per side in batches of ${Math.max(1, Math.ceil(bigTasks / rounds))}. ${rounds} interleaved rounds. The broker and the relay move every byte over loopback twice, the raw pair and the in-process broker once.`,
+      `throughput GB/s per batch — raw: ${fmt(raw.gbps, 2)}; broker: ${fmt(brk.gbps, 2)}; in-process broker: ${fmt(local.gbps, 2)}; broker with direct payloads: ${fmt(direct.gbps, 2)}; relay: ${fmt(relay.gbps, 2)}`,
+      `layout: every party in its own process on tcp loopback — raw: client ↔ echo server; broker: client ↔ broker ↔ MDP worker (${slots} connection${slots === 1 ? '' : 's'}, as a worker process with ${slots} pool thread${slots === 1 ? '' : 's'} holds); in-process broker: client and broker in this process (Broker.connectLocal, as ClusterClient({broker}) and optkit cluster local) ↔ the same MDP worker; direct payloads: the broker path, the worker fetching each big body from the client's payload server (as ClusterClient({directPayloads})); relay: client ↔ relay ↔ worker; the client is this process. Small task: ${smallBytes} body bytes (msgpack header + 8 float64), echoed, 1 in flight, ${Math.max(1, Math.ceil(roundTrips / rounds)) * rounds} timed round trips per side. Big task: ${bigBytes} payload bytes, answered with a small ack, ${inFlight} in flight, ${Math.max(1, Math.ceil(bigTasks / rounds)) * rounds} timed per side in batches of ${Math.max(1, Math.ceil(bigTasks / rounds))}. ${rounds} interleaved rounds. The broker and the relay move every byte over loopback twice; the raw pair, the in-process broker and direct payloads once.`,
     ],
   };
 }
