@@ -134,6 +134,17 @@ export const clusterRunConfigSchema = z.strictObject({
   concurrency: positiveInt('an integer >= 1').optional(),
   /** CURVE key files, relative to the config file. */
   curve: curveFilesSchema.optional(),
+  /**
+   * Direct payloads (ClusterClient's `directPayloads`): request bodies of at least `minBytes` stay with
+   * this client and workers fetch them from `bind` (advertised as `advertise`), bypassing the broker.
+   */
+  directPayloads: z
+    .strictObject({
+      bind: bindEndpointSchema,
+      advertise: connectEndpointSchema.optional(),
+      minBytes: nonNegativeInt('an integer >= 0 (bytes)').optional(),
+    })
+    .optional(),
   /** Extra plugins to load (the driver must be found in one of them). */
   plugins: z.array(z.string().min(1)).optional(),
 });

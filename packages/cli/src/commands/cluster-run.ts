@@ -105,7 +105,7 @@ export async function runClusterDriver(options: RunDriverOptions): Promise<unkno
     const connect = options.connect ?? config.connect;
     if (!connect) throw new OptkitError('INVALID_OPTION', 'cluster run: no broker endpoint; give --connect tcp://host:5555 or "connect" in the config file', 'connect');
     const curve = config.curve ? readCurveFiles(config.curve, config.baseDir) : undefined;
-    client = new ClusterClient({ connect, ...tuning, ...(curve ? { curve } : {}) });
+    client = new ClusterClient({ connect, ...tuning, ...(curve ? { curve } : {}), ...(config.directPayloads ? { directPayloads: config.directPayloads } : {}) });
     executor = client;
   }
   let workers: WorkersAlive | undefined;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { Broker, startWorker, type BrokerStats, type ClusterWorker } from '@optkit/cluster';
+import { Broker, PayloadServer, startWorker, type BrokerStats, type ClusterWorker } from '@optkit/cluster';
 import { OptkitError, Registry, localExecutor } from '@optkit/core';
 import { main } from '../program.js';
 import type { LoadedPlugins } from '../plugins.js';
@@ -78,6 +78,20 @@ describe('optkit cluster run', () => {
     const stats = broker.stats();
     expect(stats.replies).toBeGreaterThanOrEqual(4);
     expect(stats.localClients).toBe(0);
+  }, 30_000);
+
+  it('sends request bodies around the broker when the config asks for direct payloads', async () => {
+    const plugins = await fixturePlugins();
+    const { endpoint } = await cluster();
+    const hold = vi.spyOn(PayloadServer.prototype, 'hold');
+    const config = { directPayloads: { bind: 'tcp://127.0.0.1:0', minBytes: 0 }, job: { dim: 12, blocks: 3, rounds: 3, step: 0.5 } };
+    const result = (await runClusterDriver({ plugins, driver: 'fx.descent', config, connect: endpoint })) as { x: number[] };
+    const reference = (await plugins.registry.get('drivers', 'fx.descent').entry.run(config.job, localExecutor(plugins.loaded.map((l) => l.plugin)), {})) as { x: number[] };
+    expect(result.x).toEqual(reference.x);
+    expect(hold).toHaveBeenCalled();
+    await expect(runClusterDriver({ plugins, driver: 'fx.descent', config: { directPayloads: { bind: 'nope' }, job: {} }, connect: endpoint })).rejects.toMatchObject({
+      message: expect.stringContaining('directPayloads.bind'),
+    });
   }, 30_000);
 
   it('loads the plugins a config file names (relative to the file) before looking the driver up', async () => {

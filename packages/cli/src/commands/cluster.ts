@@ -97,7 +97,7 @@ export function registerCluster(program: Command): void {
     .command('run')
     .description('run a distributed driver (e.g. bcd, moe) on a cluster, with a live progress line; prints the result as JSON')
     .argument('<driver>', 'driver id (see optkit list)')
-    .requiredOption('--config <file>', 'JSON: {"connect"?, "job": {...driver options}, "timeoutMs"?, "retries"?, "concurrency"?, "curve"?: {"serverKeyFile", "secretKeyFile"}}')
+    .requiredOption('--config <file>', 'JSON: {"connect"?, "job": {...driver options}, "timeoutMs"?, "retries"?, "concurrency"?, "curve"?: {"serverKeyFile", "secretKeyFile"}, "directPayloads"?: {"bind", "advertise"?, "minBytes"?}}')
     .option('--connect <endpoint>', 'broker endpoint (overrides the config file)', connectEndpoint)
     .option('--bind <endpoint>', 'host the broker in this process on <endpoint> (repeatable) for the workers to connect to, instead of connecting to one (saves the client-broker hop on every task)', bindEndpoint)
     .option('--curve-keys <dir>', 'with --bind: enable CURVE (folder with broker.key_secret)')
