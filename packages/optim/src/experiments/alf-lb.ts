@@ -55,9 +55,12 @@ async function run(ctx: ExperimentContext): Promise<ExperimentResult> {
   const s1 = gen1.batch(0, T1);
   const lp = solveAssignmentExact(s1, T1, { numExperts: E, topK: K });
   const free = new AlfLbBalancer({ numExperts: E, topK: K }).route(s1, T1);
-  const e1Rules: { name: string; opts: { updateRate: number; schedule?: 'annealed' } }[] = [
+  // The annealed run's gate is stated at the card's 5000 steps; it runs that long in quick mode too (a
+  // shorter run leaves its dual gap near 1e-3 on some seeds: 0.4–1.1e-3 after 2000 steps at seeds 0–7).
+  const stepsAnnealed = Math.max(steps1, 5000);
+  const e1Rules: { name: string; opts: { updateRate: number; schedule?: 'annealed' }; steps?: number }[] = [
     { name: 'sign, u=1e-3', opts: { updateRate: 1e-3 } },
-    { name: 'sign, u_n=1e-2/√(n+1)', opts: { updateRate: 1e-2, schedule: 'annealed' } },
+    { name: 'sign, u_n=1e-2/√(n+1)', opts: { updateRate: 1e-2, schedule: 'annealed' }, steps: stepsAnnealed },
     ...(quick ? [] : [
       { name: 'sign, u=1e-2', opts: { updateRate: 1e-2 } },
       { name: 'sign, u=1e-4', opts: { updateRate: 1e-4 } },
@@ -71,14 +74,15 @@ async function run(ctx: ExperimentContext): Promise<ExperimentResult> {
     for (const rule of e1Rules) {
       check();
       const bal = new AlfLbBalancer({ numExperts: E, topK: K, ...rule.opts });
-      const rec = { maxVio: new Float64Array(steps1), dual: new Float64Array(steps1), objective: new Float64Array(steps1), bias: [] as Float64Array[] };
-      for (let n = 0; n < steps1; n++) {
+      const steps = rule.steps ?? steps1;
+      const rec = { maxVio: new Float64Array(steps), dual: new Float64Array(steps), objective: new Float64Array(steps), bias: [] as Float64Array[] };
+      for (let n = 0; n < steps; n++) {
         const r = bal.routeUnchecked(s1, T1, experts, weights, counts);
         const b = bal.bias;
         rec.maxVio[n] = maxViolation(counts);
         rec.dual[n] = dualValue(r, b, T1, K);
         rec.objective[n] = r.scoreSum;
-        if (n >= steps1 - 200) rec.bias.push(b);
+        if (n >= steps - 200) rec.bias.push(b);
         bal.update(counts);
       }
       e1[rule.name] = rec;
@@ -91,12 +95,13 @@ async function run(ctx: ExperimentContext): Promise<ExperimentResult> {
   const e1Rows: (string | number)[][] = [];
   for (const rule of e1Rules) {
     const r = e1[rule.name];
+    const n = r.maxVio.length;
     e1Rows.push([
-      rule.name,
+      n === steps1 ? rule.name : `${rule.name} (${n} steps)`,
       firstBelow(r.maxVio, 0.1),
-      fmt(windowMean(r.maxVio, steps1 - 1000, steps1)),
-      fmt(r.dual[steps1 - 1] - lp.objective),
-      fmt(windowMean(r.objective, steps1 - 1000, steps1) / lp.objective, 6),
+      fmt(windowMean(r.maxVio, n - 1000, n)),
+      fmt(r.dual[n - 1] - lp.objective),
+      fmt(windowMean(r.objective, n - 1000, n) / lp.objective, 6),
     ]);
   }
   tables.push({
@@ -122,9 +127,9 @@ async function run(ctx: ExperimentContext): Promise<ExperimentResult> {
     pass: e1Late < 0.05,
     gated: true,
   });
-  const annGap = e1ann.dual[steps1 - 1] - lp.objective;
+  const annGap = e1ann.dual[stepsAnnealed - 1] - lp.objective;
   claims.push({
-    claim: `E1 static: the annealed run u_n = 1e-2/√(n+1) gets D(b) within 1e-3 of the exact LP optimum (${lp.objective.toFixed(3)}, min-cost-flow oracle) after ${steps1} steps (card gate; prototype 3e-4 after 5000)`,
+    claim: `E1 static: the annealed run u_n = 1e-2/√(n+1) gets D(b) within 1e-3 of the exact LP optimum (${lp.objective.toFixed(3)}, min-cost-flow oracle) after ${stepsAnnealed} steps (card gate; prototype 3e-4 after 5000)`,
     measured: fmt(annGap),
     expected: 'in [0, 1e-3]',
     pass: annGap >= -1e-9 && annGap <= 1e-3,
