@@ -280,7 +280,10 @@ async function run(ctx: ExperimentContext, options: LinfRegressionExperimentOpti
     const csHits = csValues.filter((v) => v > bound[m]).length + collision[m].hit;
     const csCount = csValues.length + collision[m].trials;
     const cs = csHits / csCount;
-    const osValues = errors.spike[m].osnap;
+    // OSNAP's rate uses all its spike trials at this m (the main ones and the continuation run for the
+    // median gate, 200 in both modes): at m = 16d its rate is a few per cent, and 50 quick trials
+    // left a true rate well above 1 % at 2 hits, not significant (seed 8: 4.0 %, p = 0.09).
+    const osValues = osnapSpike[m];
     const os = exceed(osValues, bound[m]);
     // "Fails it" is the mirror of the dense test: the exceedance rate is significantly above 1 % (one-sided
     // binomial test at level 1 %). A fixed "≥ 5 %" cut sat just below CountSketch's true rate at m = 16d
@@ -289,7 +292,7 @@ async function run(ctx: ExperimentContext, options: LinfRegressionExperimentOpti
     const pct = (v: number) => `${(100 * v).toFixed(1)} %`;
     claims.push({
       claim: `dense sketches meet the ℓ∞ bound where sparse ones of the same size fail it (spike, m = ${m}, bound e ≤ ${bound[m]}): Gaussian/SRHT exceed it in ≤ 1 % of trials, CountSketch and OSNAP each significantly more often`,
-      measured: `exceed: dense ${pct(dense)}; CountSketch ${pct(cs)}; OSNAP ${pct(os)} (max e: dense ${r3(Math.max(S('spike', m, 'gaussian').max, S('spike', m, 'srht').max))}, CountSketch ${r3(Math.max(S('spike', m, 'countsketch').max, collision[m].max))}, OSNAP ${r3(S('spike', m, 'osnap').max)})`,
+      measured: `exceed: dense ${pct(dense)}; CountSketch ${pct(cs)} of ${csCount}; OSNAP ${pct(os)} of ${osValues.length} (max e: dense ${r3(Math.max(S('spike', m, 'gaussian').max, S('spike', m, 'srht').max))}, CountSketch ${r3(Math.max(S('spike', m, 'countsketch').max, collision[m].max))}, OSNAP ${r3(Math.max(...osValues))})`,
       expected: 'dense not significantly above 1 %, each sparse significantly above 1 % (one-sided binomial tests, level 1 %; CountSketch expected near its collision probability)',
       pass: withinRate(dense, errors.spike[m].gaussian.length) && significantlyAbove(csHits, csCount) && significantlyAbove(Math.round(os * osValues.length), osValues.length),
       gated: true,
