@@ -139,6 +139,20 @@ interface Pair {
   close(): void;
 }
 
+/** `count` requests made by `make`, sent through `request` with `inFlight` outstanding at a time. */
+function pipelineOf(request: (frames: Frame[]) => Promise<Buffer[]>) {
+  return async (make: () => Frame[], count: number, inFlight: number): Promise<void> => {
+    let sent = 0;
+    const lane = async (): Promise<void> => {
+      while (sent < count) {
+        sent++;
+        await request(make());
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(inFlight, count) }, lane));
+  };
+}
+
 /**
  * A DEALER client with one reader loop resolving replies in order (ZeroMQ keeps per-peer order). A
  * watchdog fails every outstanding request when no reply has come for `STALL_MS`, so a lost message
@@ -187,16 +201,7 @@ function dealerClient(endpoint: string, wrap: (body: Frame[]) => Frame[]) {
       socket.close();
     },
     send,
-    async pipeline(make: () => Frame[], count: number, inFlight: number): Promise<void> {
-      let sent = 0;
-      const lane = async (): Promise<void> => {
-        while (sent < count) {
-          sent++;
-          await send(make());
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(inFlight, count) }, lane));
-    },
+    pipeline: pipelineOf(send),
   };
 }
 
@@ -267,16 +272,7 @@ async function inProcessBrokerPair(slots: number): Promise<Pair> {
       });
     return {
       request,
-      async pipeline(make: () => Frame[], count: number, inFlight: number): Promise<void> {
-        let sent = 0;
-        const lane = async (): Promise<void> => {
-          while (sent < count) {
-            sent++;
-            await request(make());
-          }
-        };
-        await Promise.all(Array.from({ length: Math.min(inFlight, count) }, lane));
-      },
+      pipeline: pipelineOf(request),
       peers,
       close() {
         handle.close();
