@@ -136,8 +136,9 @@ export function attemptGraceMs(timeoutMs: number): number {
  * A client of an optkit broker. Construct it (the socket connects in the background; nothing is
  * awaited), call {@link submit} / {@link map} / {@link status}, and {@link close} it.
  *
- * Options (defaults): `timeoutMs` 60000 per attempt (also the task deadline the worker enforces),
- * `retries` 3, `concurrency` 64 for `map`, `curve` none.
+ * Options (defaults): `connect` (the broker's endpoint) or `broker` (one in this process), `timeoutMs`
+ * 60000 per attempt (also the task deadline the worker enforces), `retries` 3, `concurrency` 64 for
+ * `map`, `curve` none, `directPayloads` none.
  */
 export class ClusterClient implements JobExecutor {
   /** The broker's endpoint, or `in-process` for a client of a {@link Broker} in this process. */
