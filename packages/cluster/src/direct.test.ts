@@ -7,7 +7,7 @@ import { PayloadFetcher, PayloadServer, payloadKey } from './direct.js';
 import { generateKeyPair } from './security.js';
 import { decodePayload, encodePayload } from './wire.js';
 import { startWorker } from './worker.js';
-import { RawWorker, closeAll, waitFor } from '../test/mdp-peers.js';
+import { RawWorker, closeAll, thrown, waitFor } from '../test/mdp-peers.js';
 
 const FIXTURE = fileURLToPath(new URL('../test/fixtures/jobs-plugin.ts', import.meta.url));
 const HEARTBEAT = { intervalMs: 100, liveness: 3 };
@@ -123,14 +123,7 @@ describe('ClusterClient with direct payloads', () => {
   it('refuses direct payloads with CURVE, with an in-process broker, and with a bad bind address', async () => {
     const b = await broker();
     const keys = { serverKey: generateKeyPair().publicKey, ...generateKeyPair() };
-    const err = (f: () => unknown) => {
-      try {
-        f();
-      } catch (e) {
-        return e as OptkitError;
-      }
-      throw new Error('did not throw');
-    };
+    const err = (f: () => unknown) => thrown<OptkitError>(f);
     expect(err(() => new ClusterClient({ connect: b.endpoint!, curve: keys, directPayloads: { bind: 'tcp://127.0.0.1:0' } })).code).toBe('INVALID_OPTION');
     expect(err(() => new ClusterClient({ broker: b, directPayloads: { bind: 'tcp://127.0.0.1:0' } })).code).toBe('INVALID_OPTION');
     expect(err(() => new ClusterClient({ connect: b.endpoint!, directPayloads: { bind: 'localhost:5' } })).code).toBe('INVALID_OPTION');

@@ -7,7 +7,7 @@ import { OptkitError } from '@optkit/core';
 import { Broker } from '../src/broker.js';
 import { ClusterClient } from '../src/client.js';
 import { decodePayload, encodePayload, frameToArray } from '../src/wire.js';
-import { RawClient, RawWorker, closeAll, sleep, waitFor } from './mdp-peers.js';
+import { RawClient, RawWorker, closeAll, sleep, thrown, waitFor } from './mdp-peers.js';
 
 let broker: Broker | null = null;
 const workers: RawWorker[] = [];
@@ -139,14 +139,7 @@ describe('Broker in-process clients', () => {
   it('refuses bad local requests and options with clear errors', async () => {
     await startBroker();
     const handle = broker!.connectLocal(() => undefined);
-    const err = (f: () => unknown) => {
-      try {
-        f();
-      } catch (e) {
-        return e as OptkitError;
-      }
-      throw new Error('did not throw');
-    };
+    const err = (f: () => unknown) => thrown<OptkitError>(f);
     expect(err(() => handle.request('', ['x'])).code).toBe('INVALID_ARGUMENT');
     expect(err(() => handle.request('a\u0000b', ['x'])).code).toBe('INVALID_ARGUMENT');
     expect(err(() => handle.request('x'.repeat(256), ['x'])).code).toBe('INVALID_ARGUMENT');

@@ -5,6 +5,16 @@
  */
 import * as zmq from 'zeromq';
 
+/** The error `f` throws (the test fails when it throws nothing). */
+export function thrown<E = Error>(f: () => unknown): E {
+  try {
+    f();
+  } catch (e) {
+    return e as E;
+  }
+  throw new Error('expected a throw, got none');
+}
+
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Waits until `cond()` holds, polling; throws after `timeoutMs`. */
